@@ -1,0 +1,512 @@
+//! The command line: global flags, subcommands, and what each one prints. Errors become one
+//! line on stderr (what failed, what to do) and a non-zero exit; usage errors exit with 2.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+
+use crate::backend::BackendError;
+use crate::compute_client::ComputeClient;
+use crate::config::{GlobalArgs, Settings};
+use crate::context::{self, AppContext};
+use crate::domain::export::ExportFormat;
+use crate::domain::labels::Vote;
+use crate::domain::names::display_safe;
+use crate::domain::numbers::{SummaryJson, parse_numbers};
+use crate::domain::stats::totals;
+use crate::statistics::StatsCache;
+
+#[derive(Debug, Parser)]
+#[command(name = "hotdog-tui", version, about = "Label hot-dog training images in the terminal, and run the queue-backed compute service.", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the worker headless: answers compute requests and writes label answers.
+    Worker {
+        /// Concurrent receive loops per queue.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        pollers: u16,
+    },
+    /// Send numbers to the compute service and print the result, e.g. `compute 1,12,55,4`.
+    Compute {
+        /// 1 to 10 whole numbers ≥ 0, separated by commas and/or spaces.
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "NUMBERS")]
+        numbers: Vec<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for a worker's answer.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout: u64,
+    },
+    /// Submit answers, e.g. `label 1.jpg=1 7.jpg=0` (1 = hot dog, 0 = not a hot dog).
+    Label {
+        #[arg(required = true, num_args = 1.., value_name = "IMAGE=VOTE")]
+        answers: Vec<String>,
+    },
+    /// Show the statistics per image and in total.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upload image files or folders of images.
+    Upload {
+        #[arg(required = true, num_args = 1.., value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Upload the 20 built-in sample images (skips those already there).
+    Seed,
+    /// Export the dataset.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output file [default: hotdog-export-<time>.<ext> in the current directory]; `-` for stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Create the bucket and queues (with dead-letter queues) that are missing.
+    Setup {
+        /// Also delete reply queues left idle for a day by clients that crashed.
+        #[arg(long)]
+        prune: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::resolve(&cli.global) {
+        Ok(s) => s,
+        Err(e) => return fail(&anyhow::Error::new(e)),
+    };
+    // Only the headless worker narrates on stderr; other commands print their own results.
+    let narrate = matches!(cli.command, Some(Command::Worker { .. }));
+    let _log_guard = crate::logging::init(&settings, narrate);
+    let result = match cli.command {
+        None => run_tui(&settings, cli.tui).await,
+        Some(cmd) => run_command(&settings, cmd).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    // `hotdog-tui stats | head` closing the pipe early is not an error worth a message.
+    if e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return ExitCode::SUCCESS;
+    }
+    tracing::error!("{e:#}");
+    eprintln!("error: {}", display_safe(&format!("{e:#}")));
+    ExitCode::FAILURE
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<AppContext> {
+    let (ctx, report) = context::connect(settings).await.map_err(explain)?;
+    for line in report
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("created") || l.starts_with("seeded"))
+    {
+        tracing::info!("{line}");
+    }
+    Ok(ctx)
+}
+
+/// Adds what to do to backend errors the user can fix.
+fn explain(e: BackendError) -> anyhow::Error {
+    let hint = match &e {
+        BackendError::NotFound { what } if what.contains("bucket") => {
+            Some("run `hotdog-tui setup` to create it")
+        }
+        BackendError::NotFound { what } if what.contains("queue") => {
+            Some("run `hotdog-tui setup` to create the queues")
+        }
+        _ => None,
+    };
+    match hint {
+        Some(h) => anyhow::anyhow!("{e}: {h}"),
+        None => anyhow::Error::new(e),
+    }
+}
+
+/// Flags of the full-screen session (`hotdog-tui` with no subcommand).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TuiArgs {
+    /// Do not run the embedded worker (when a headless worker runs elsewhere).
+    #[arg(long)]
+    pub no_worker: bool,
+}
+
+async fn run_tui(settings: &Settings, _args: TuiArgs) -> anyhow::Result<ExitCode> {
+    let _ctx = open(settings).await?;
+    bail!("the full-screen session is not built yet")
+}
+
+async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Compute {
+            numbers,
+            json,
+            timeout,
+        } => compute(settings, &numbers.join(" "), json, timeout).await,
+        Command::Label { answers } => label(settings, &answers).await,
+        Command::Stats { json } => stats(settings, json).await,
+        Command::Upload { paths } => upload(settings, paths).await,
+        Command::Seed => {
+            let ctx = open(settings).await?;
+            let n = crate::samples::seed(&ctx).await.map_err(explain)?;
+            println!(
+                "seeded {n} sample images ({} were already there)",
+                crate::samples::SAMPLES.len() - n
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { format, output } => export(settings, format, output).await,
+        Command::Setup { prune } => setup(settings, prune).await,
+        Command::Worker { pollers } => worker(settings, pollers).await,
+    }
+}
+
+async fn compute(
+    settings: &Settings,
+    input: &str,
+    json: bool,
+    timeout: u64,
+) -> anyhow::Result<ExitCode> {
+    // Check before sending: a bad list never reaches the queue.
+    if let Err(e) = parse_numbers(input) {
+        eprintln!("{e}");
+        return Ok(ExitCode::FAILURE);
+    }
+    let ctx = open(settings).await?;
+    let client = ComputeClient::open(&ctx).await.map_err(explain)?;
+    let reply = client.call(input, Duration::from_secs(timeout)).await;
+    client.close().await;
+    let reply = reply?;
+    if json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            ok: bool,
+            text: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            result: Option<&'a SummaryJson>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<&'a str>,
+        }
+        println!(
+            "{}",
+            serde_json::to_string(&Out {
+                ok: reply.error.is_none(),
+                text: &reply.text,
+                result: reply.result.as_ref(),
+                error: reply.error.as_deref()
+            })?
+        );
+    } else if reply.error.is_none() {
+        println!("{}", reply.text);
+    }
+    if let Some(e) = &reply.error {
+        if !json {
+            eprintln!("{e}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `1.jpg=1` → (`1.jpg`, HotDog).
+pub fn parse_answer(arg: &str) -> anyhow::Result<(String, Vote)> {
+    let Some((image, vote)) = arg.rsplit_once('=') else {
+        bail!(
+            "\"{}\" is not IMAGE=VOTE (for example 1.jpg=1)",
+            display_safe(arg)
+        );
+    };
+    let vote = Vote::from_digit(vote.trim()).with_context(|| {
+        format!(
+            "the vote in \"{}\" must be 1 (hot dog) or 0 (not a hot dog)",
+            display_safe(arg)
+        )
+    })?;
+    if image.is_empty() {
+        bail!("\"{}\" has no image name", display_safe(arg));
+    }
+    Ok((image.to_string(), vote))
+}
+
+async fn label(settings: &Settings, args: &[String]) -> anyhow::Result<ExitCode> {
+    let answers = args
+        .iter()
+        .map(|a| parse_answer(a))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ctx = open(settings).await?;
+    let images: std::collections::HashSet<String> = crate::labelling::list_images(&ctx)
+        .await
+        .map_err(explain)?
+        .into_iter()
+        .collect();
+    let unknown: Vec<String> = answers
+        .iter()
+        .filter(|(i, _)| !images.contains(i))
+        .map(|(i, _)| display_safe(i))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "unknown image{} {}: nothing was sent (see the names with `hotdog-tui stats`)",
+            if unknown.len() > 1 { "s" } else { "" },
+            unknown.join(", ")
+        );
+    }
+    let ids = crate::labelling::submit_round(&ctx, &answers)
+        .await
+        .map_err(explain)?;
+    println!(
+        "submitted {} answers; a worker writes them to the label files",
+        ids.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn stats(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
+    let ctx = open(settings).await?;
+    let mut cache = StatsCache::new();
+    cache.refresh(&ctx).await.map_err(explain)?;
+    let images = cache.images();
+    let totals = totals(&images);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "images": images, "totals": totals })
+            )?
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "{:<32} {:>6} {:>8} {:>6} {:<13} {:>9}",
+        "image", "votes", "hot dog", "not", "majority", "agreement"
+    )?;
+    for s in &images {
+        let (hd, not, agree) = if s.votes == 0 {
+            ("-".to_string(), "-".to_string(), "-".to_string())
+        } else {
+            (
+                format!("{:.0}%", s.hotdog_pct),
+                format!("{:.0}%", s.not_hotdog_pct),
+                format!("{:.0}%", s.agreement * 100.0),
+            )
+        };
+        let name: String = display_safe(&s.image).chars().take(32).collect();
+        writeln!(
+            out,
+            "{name:<32} {:>6} {hd:>8} {not:>6} {:<13} {agree:>9}",
+            s.votes,
+            s.majority.label()
+        )?;
+    }
+    writeln!(
+        out,
+        "total: {} images, {} labelled, {} votes ({:.0}% hot dog, {:.0}% not){}",
+        totals.images,
+        totals.labelled_images,
+        totals.votes,
+        totals.hotdog_pct,
+        totals.not_hotdog_pct,
+        if totals.malformed_lines > 0 {
+            format!(", {} malformed lines skipped", totals.malformed_lines)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn upload(settings: &Settings, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let ctx = open(settings).await?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let progress_bar = bar.clone();
+    let outcomes = crate::upload::upload_paths(&ctx, paths, move |p| {
+        if let Some(b) = &progress_bar {
+            b.set_length(p.total as u64);
+            b.set_position(p.done as u64);
+            b.set_message(display_safe(&p.current));
+        }
+    })
+    .await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for o in &outcomes {
+        println!("{o}");
+    }
+    let rejected = outcomes.iter().filter(|o| o.is_rejected()).count();
+    println!(
+        "{} files: {} accepted, {rejected} rejected",
+        outcomes.len(),
+        outcomes.len() - rejected
+    );
+    Ok(if rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn export(
+    settings: &Settings,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let ctx = open(settings).await?;
+    let mut cache = StatsCache::new();
+    cache.refresh(&ctx).await.map_err(explain)?;
+    let images = cache.images();
+    if output.as_deref() == Some(std::path::Path::new("-")) {
+        let (text, _) = crate::export::render(&ctx, &images, format);
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = output.unwrap_or_else(|| PathBuf::from(crate::export::default_file_name(format)));
+    let summary = crate::export::export(&ctx, &images, format, &path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let skipped = if summary.skipped > 0 {
+        format!(
+            " ({} images without a majority label left out)",
+            summary.skipped
+        )
+    } else {
+        String::new()
+    };
+    println!("wrote {} rows to {}{skipped}", summary.rows, path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn setup(settings: &Settings, prune: bool) -> anyhow::Result<ExitCode> {
+    let result = async {
+        let (ctx, mut report) = context::connect(settings).await?;
+        context::ensure_bucket(&ctx, &mut report).await?;
+        if crate::labelling::list_images(&ctx).await?.is_empty() {
+            let n = crate::samples::seed(&ctx).await?;
+            report.lines.push(format!(
+                "the bucket had no images: seeded {n} sample images"
+            ));
+        }
+        if prune {
+            let pruned = context::prune_reply_queues(&ctx, Duration::from_secs(24 * 3600)).await?;
+            report.lines.push(format!(
+                "pruned {} reply queues idle for over a day",
+                pruned.len()
+            ));
+        }
+        Ok::<_, BackendError>(report)
+    }
+    .await;
+    match result {
+        Ok(report) => {
+            for line in report.lines {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ BackendError::AccessDenied { .. }) => {
+            eprintln!("error: {e}");
+            eprintln!("setup needs these permissions (see README, \"IAM policies\", admin role):");
+            eprintln!("{}", crate::iam::ADMIN_POLICY_SUMMARY);
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(explain(e)),
+    }
+}
+
+async fn worker(settings: &Settings, pollers: u16) -> anyhow::Result<ExitCode> {
+    let ctx = open(settings).await?;
+    eprintln!(
+        "worker started on {} (requests: {}, labels: {}); Ctrl-C stops it",
+        ctx.backend.kind.describe(),
+        ctx.names.request_queue,
+        ctx.names.label_queue
+    );
+    let config = crate::worker::WorkerConfig {
+        pollers: usize::from(pollers),
+        ..Default::default()
+    };
+    let handle = crate::worker::spawn(ctx, config);
+    wait_for_stop_signal().await;
+    eprintln!("stopping: finishing the messages in hand…");
+    let status = handle.status.borrow().clone();
+    handle.shutdown().await;
+    eprintln!(
+        "worker stopped: {} requests answered, {} answers written, {} errors",
+        status.requests_answered, status.answers_written, status.errors
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut term, mut hup) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) {
+        (Ok(t), Ok(h)) => (t, h),
+        _ => {
+            let _ = tokio::signal::ctrl_c().await; // no signal handlers: Ctrl-C only
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_parse() {
+        assert_eq!(
+            parse_answer("1.jpg=1").unwrap(),
+            ("1.jpg".into(), Vote::HotDog)
+        );
+        assert_eq!(
+            parse_answer("a=b.jpg=0").unwrap(),
+            ("a=b.jpg".into(), Vote::NotHotDog)
+        );
+        assert!(
+            parse_answer("1.jpg=2")
+                .unwrap_err()
+                .to_string()
+                .contains("must be 1")
+        );
+        assert!(parse_answer("1.jpg").is_err());
+        assert!(parse_answer("=1").is_err());
+    }
+}

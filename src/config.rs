@@ -1,0 +1,256 @@
+//! Settings: global flags, `HOTDOG_…` environment variables and an optional TOML file in the
+//! platform config dir, resolved with the precedence flag > env > file > default.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// Files + SQLite in the data dir: zero setup.
+    #[default]
+    Local,
+    /// Amazon SQS + S3 (or any compatible endpoint).
+    Aws,
+}
+
+/// Global flags shared by every subcommand. Each is optional so the config file can fill gaps.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// Backend: local (files + SQLite) or aws (SQS + S3).
+    #[arg(long, env = "HOTDOG_BACKEND", value_enum, global = true)]
+    pub backend: Option<BackendChoice>,
+    /// Data directory of the local backend [default: the platform data dir].
+    #[arg(long, env = "HOTDOG_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Endpoint of an SQS/S3-compatible service (moto, LocalStack, MinIO); also AWS_ENDPOINT_URL.
+    #[arg(long, env = "HOTDOG_ENDPOINT_URL", global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region [default: from the AWS config chain, else us-east-1].
+    #[arg(long, env = "HOTDOG_REGION", global = true)]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config (SSO profiles work too).
+    #[arg(long, env = "HOTDOG_PROFILE", global = true)]
+    pub profile: Option<String>,
+    /// Bucket holding images, labels and logs [default: hotdog-tui].
+    #[arg(long, env = "HOTDOG_BUCKET", global = true)]
+    pub bucket: Option<String>,
+    /// Request queue of the compute service [default: hotdog-requests].
+    #[arg(long, env = "HOTDOG_REQUEST_QUEUE", global = true, value_name = "NAME")]
+    pub request_queue: Option<String>,
+    /// Shared response queue for plain clients [default: hotdog-responses].
+    #[arg(
+        long,
+        env = "HOTDOG_RESPONSE_QUEUE",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub response_queue: Option<String>,
+    /// Queue of submitted label answers [default: hotdog-labels].
+    #[arg(long, env = "HOTDOG_LABEL_QUEUE", global = true, value_name = "NAME")]
+    pub label_queue: Option<String>,
+    /// Labeller name written with every answer [default: your login name].
+    #[arg(long, env = "HOTDOG_USER", global = true)]
+    pub user: Option<String>,
+    /// Largest image accepted at upload, in bytes [default: 10 MiB].
+    #[arg(
+        long,
+        env = "HOTDOG_MAX_IMAGE_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub max_image_bytes: Option<u64>,
+    /// Log file [default: hotdog-tui.log in the platform state dir]. Filter with RUST_LOG.
+    #[arg(long, env = "HOTDOG_LOG_FILE", global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Config file [default: config.toml in the platform config dir, if it exists].
+    #[arg(long, env = "HOTDOG_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The optional config file; keys are the long flag names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ConfigFile {
+    pub backend: Option<BackendChoice>,
+    pub data_dir: Option<PathBuf>,
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub bucket: Option<String>,
+    pub request_queue: Option<String>,
+    pub response_queue: Option<String>,
+    pub label_queue: Option<String>,
+    pub user: Option<String>,
+    pub max_image_bytes: Option<u64>,
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("no home directory found: pass --data-dir (or set HOTDOG_DATA_DIR)")]
+    NoHome,
+}
+
+/// Queue and bucket names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceNames {
+    pub bucket: String,
+    pub request_queue: String,
+    pub response_queue: String,
+    pub label_queue: String,
+}
+
+impl ResourceNames {
+    pub fn dlq(name: &str) -> String {
+        format!("{name}-dlq")
+    }
+}
+
+/// Everything resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub backend: BackendChoice,
+    pub data_dir: PathBuf,
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub names: ResourceNames,
+    pub user: String,
+    pub max_image_bytes: u64,
+    pub log_file: PathBuf,
+}
+
+pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "hotdog-tui")
+}
+
+pub fn default_config_path() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.toml"))
+}
+
+pub fn load_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+fn login_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "anonymous".into())
+}
+
+impl Settings {
+    /// Resolves flags and env (already merged by clap) over the config file over defaults.
+    pub fn resolve(args: &GlobalArgs) -> Result<Settings, ConfigError> {
+        let file = match &args.config {
+            Some(p) => load_file(p)?,
+            None => match default_config_path() {
+                Some(p) if p.exists() => load_file(&p)?,
+                _ => ConfigFile::default(),
+            },
+        };
+        Self::merge(args, file)
+    }
+
+    pub fn merge(args: &GlobalArgs, file: ConfigFile) -> Result<Settings, ConfigError> {
+        let dirs = project_dirs();
+        let data_dir = match args.data_dir.clone().or(file.data_dir) {
+            Some(d) => d,
+            None => dirs
+                .as_ref()
+                .ok_or(ConfigError::NoHome)?
+                .data_dir()
+                .to_path_buf(),
+        };
+        let log_file = match args.log_file.clone().or(file.log_file) {
+            Some(f) => f,
+            None => {
+                let base = dirs
+                    .as_ref()
+                    .and_then(|d| d.state_dir().map(Path::to_path_buf))
+                    .unwrap_or_else(|| data_dir.clone());
+                base.join("hotdog-tui.log")
+            }
+        };
+        let pick = |a: &Option<String>, f: Option<String>, d: &str| {
+            a.clone().or(f).unwrap_or_else(|| d.to_string())
+        };
+        Ok(Settings {
+            backend: args.backend.or(file.backend).unwrap_or_default(),
+            data_dir,
+            endpoint_url: args.endpoint_url.clone().or(file.endpoint_url),
+            region: args.region.clone().or(file.region),
+            profile: args.profile.clone().or(file.profile),
+            names: ResourceNames {
+                bucket: pick(&args.bucket, file.bucket, "hotdog-tui"),
+                request_queue: pick(&args.request_queue, file.request_queue, "hotdog-requests"),
+                response_queue: pick(
+                    &args.response_queue,
+                    file.response_queue,
+                    "hotdog-responses",
+                ),
+                label_queue: pick(&args.label_queue, file.label_queue, "hotdog-labels"),
+            },
+            user: crate::domain::names::labeller_name(
+                &args.user.clone().or(file.user).unwrap_or_else(login_name),
+            ),
+            max_image_bytes: args
+                .max_image_bytes
+                .or(file.max_image_bytes)
+                .unwrap_or(DEFAULT_MAX_IMAGE_BYTES),
+            log_file,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_beats_file_beats_default() {
+        let args = GlobalArgs {
+            bucket: Some("from-flag".into()),
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let file: ConfigFile = toml::from_str(
+            "bucket = \"from-file\"\nlabel-queue = \"file-labels\"\nbackend = \"aws\"\n",
+        )
+        .unwrap();
+        let s = Settings::merge(&args, file).unwrap();
+        assert_eq!(s.names.bucket, "from-flag");
+        assert_eq!(s.names.label_queue, "file-labels");
+        assert_eq!(s.names.request_queue, "hotdog-requests");
+        assert_eq!(s.backend, BackendChoice::Aws);
+    }
+
+    #[test]
+    fn bad_config_files_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "buckit = 1\n").unwrap();
+        let e = load_file(&p).unwrap_err().to_string();
+        assert!(e.contains("not valid") && e.contains("buckit"), "{e}");
+        let ok = dir.path().join("ok.toml");
+        std::fs::write(&ok, "backend = \"local\"\nmax-image-bytes = 5\n").unwrap();
+        assert_eq!(load_file(&ok).unwrap().max_image_bytes, Some(5));
+    }
+}

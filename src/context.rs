@@ -1,0 +1,207 @@
+//! The one shared app state every command and the TUI run on: the backend's two ports, the
+//! resolved queue URLs and who is labelling. `connect` opens the chosen backend and makes
+//! sure its bucket and queues exist (creating what is missing).
+
+use std::time::Duration;
+
+use crate::backend::{self, Backend, BackendError, BackendKind, MAX_RECEIVES, QueueSpec};
+use crate::config::{BackendChoice, ResourceNames, Settings};
+
+/// Queue URLs the app uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    pub requests: String,
+    pub requests_dlq: String,
+    pub responses: String,
+    pub responses_dlq: String,
+    pub labels: String,
+    pub labels_dlq: String,
+}
+
+#[derive(Clone)]
+pub struct AppContext {
+    pub backend: Backend,
+    pub resources: Resources,
+    pub names: ResourceNames,
+    pub user: String,
+    pub bucket: String,
+    pub max_image_bytes: u64,
+}
+
+/// Prefix of the per-client reply queues, so the worker and `setup --prune` can find them.
+pub const REPLY_QUEUE_PREFIX: &str = "hotdog-reply-";
+/// How long a received message stays hidden from other consumers.
+pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What `ensure_resources` did, one line per resource.
+#[derive(Debug, Clone, Default)]
+pub struct SetupReport {
+    pub lines: Vec<String>,
+}
+
+/// Opens the backend: local seeds a new data dir; both create missing queues.
+pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), BackendError> {
+    let mut report = SetupReport::default();
+    let (backend, fresh) = match settings.backend {
+        BackendChoice::Local => {
+            let (store, queues, fresh) = backend::local::open(&settings.data_dir)?;
+            if fresh {
+                report
+                    .lines
+                    .push(format!("created data dir {}", settings.data_dir.display()));
+            }
+            let b = Backend {
+                kind: BackendKind::Local {
+                    data_dir: settings.data_dir.clone(),
+                },
+                store: std::sync::Arc::new(store),
+                queues: std::sync::Arc::new(queues),
+            };
+            (b, fresh)
+        }
+        BackendChoice::Aws => {
+            let opts = backend::aws::AwsOptions {
+                region: settings.region.clone(),
+                endpoint_url: settings.endpoint_url.clone(),
+                profile: settings.profile.clone(),
+                bucket: settings.names.bucket.clone(),
+            };
+            let (s3, sqs, region, endpoint) = backend::aws::connect(&opts).await?;
+            let b = Backend {
+                kind: BackendKind::Aws {
+                    region,
+                    endpoint,
+                    bucket: settings.names.bucket.clone(),
+                },
+                store: std::sync::Arc::new(s3),
+                queues: std::sync::Arc::new(sqs),
+            };
+            (b, false)
+        }
+    };
+    let resources = ensure_queues(&backend, &settings.names, &mut report).await?;
+    let ctx = AppContext {
+        backend,
+        resources,
+        names: settings.names.clone(),
+        user: settings.user.clone(),
+        bucket: settings.names.bucket.clone(),
+        max_image_bytes: settings.max_image_bytes,
+    };
+    if fresh {
+        let seeded = crate::samples::seed(&ctx).await?;
+        report.lines.push(format!("seeded {seeded} sample images"));
+    }
+    Ok((ctx, report))
+}
+
+/// Creates the bucket if missing (admin permission on AWS).
+pub async fn ensure_bucket(ctx: &AppContext, report: &mut SetupReport) -> Result<(), BackendError> {
+    let created = ctx.backend.store.ensure_bucket().await?;
+    report.lines.push(if created {
+        format!("created bucket {}", ctx.bucket)
+    } else {
+        format!("bucket {} exists", ctx.bucket)
+    });
+    Ok(())
+}
+
+async fn ensure_queue_pair(
+    backend: &Backend,
+    name: &str,
+    report: &mut SetupReport,
+) -> Result<(String, String), BackendError> {
+    let dlq_name = ResourceNames::dlq(name);
+    let dlq = ensure_one(
+        backend,
+        QueueSpec {
+            name: dlq_name,
+            dead_letter: None,
+            visibility_timeout: VISIBILITY_TIMEOUT,
+        },
+        report,
+    )
+    .await?;
+    let main = ensure_one(
+        backend,
+        QueueSpec {
+            name: name.to_string(),
+            dead_letter: Some((dlq.clone(), MAX_RECEIVES)),
+            visibility_timeout: VISIBILITY_TIMEOUT,
+        },
+        report,
+    )
+    .await?;
+    Ok((main, dlq))
+}
+
+async fn ensure_one(
+    backend: &Backend,
+    spec: QueueSpec,
+    report: &mut SetupReport,
+) -> Result<String, BackendError> {
+    // Look first: labellers may read queue URLs without being allowed to create queues.
+    if let Some(url) = backend.queues.queue_url(&spec.name).await? {
+        report.lines.push(format!("queue {} exists", spec.name));
+        return Ok(url);
+    }
+    match backend.queues.ensure_queue(&spec).await {
+        Ok((url, created)) => {
+            report.lines.push(if created {
+                match &spec.dead_letter {
+                    Some(_) => format!(
+                        "created queue {} (dead-letter queue after {MAX_RECEIVES} receives)",
+                        spec.name
+                    ),
+                    None => format!("created queue {}", spec.name),
+                }
+            } else {
+                format!("queue {} exists", spec.name)
+            });
+            Ok(url)
+        }
+        Err(BackendError::AccessDenied { what, detail }) => Err(BackendError::AccessDenied {
+            what: format!(
+                "{what} (creating missing queue {}: ask an admin to run `hotdog-tui setup`, which needs sqs:CreateQueue, sqs:GetQueueAttributes, sqs:SetQueueAttributes)",
+                spec.name
+            ),
+            detail,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn ensure_queues(
+    backend: &Backend,
+    names: &ResourceNames,
+    report: &mut SetupReport,
+) -> Result<Resources, BackendError> {
+    let (requests, requests_dlq) = ensure_queue_pair(backend, &names.request_queue, report).await?;
+    let (responses, responses_dlq) =
+        ensure_queue_pair(backend, &names.response_queue, report).await?;
+    let (labels, labels_dlq) = ensure_queue_pair(backend, &names.label_queue, report).await?;
+    Ok(Resources {
+        requests,
+        requests_dlq,
+        responses,
+        responses_dlq,
+        labels,
+        labels_dlq,
+    })
+}
+
+/// Deletes reply queues idle for longer than `idle` (left by clients that crashed).
+pub async fn prune_reply_queues(
+    ctx: &AppContext,
+    idle: Duration,
+) -> Result<Vec<String>, BackendError> {
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let mut pruned = Vec::new();
+    for q in ctx.backend.queues.list_queues(REPLY_QUEUE_PREFIX).await? {
+        if now_ms - q.last_modified_ms > idle.as_millis() as i64 {
+            ctx.backend.queues.delete_queue(&q.url).await?;
+            pruned.push(q.name);
+        }
+    }
+    Ok(pruned)
+}

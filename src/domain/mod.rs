@@ -1,0 +1,44 @@
+//! The rules of the product, free of I/O: numbers and their summary, the label-file
+//! format, vote statistics, round sampling, export formats and the queue message shapes.
+
+pub mod export;
+pub mod labels;
+pub mod messages;
+pub mod names;
+pub mod numbers;
+pub mod sampling;
+pub mod stats;
+
+/// Object keys in the bucket.
+pub mod keys {
+    pub const IMAGES: &str = "images/";
+    pub const LABELS: &str = "labels/";
+    pub const LOGS: &str = "logs/";
+
+    pub fn image(name: &str) -> String {
+        format!("{IMAGES}{name}")
+    }
+    pub fn label_file(image: &str) -> String {
+        format!("{LABELS}{image}.txt")
+    }
+    /// `labels/1.jpg.txt` → `1.jpg`.
+    pub fn image_of_label_file(key: &str) -> Option<&str> {
+        key.strip_prefix(LABELS)?.strip_suffix(".txt")
+    }
+    /// `logs/log_YYYY-MM-DD-HHMMSS-<request id>.txt`; the time is the request's send time,
+    /// so a redelivered request maps to the same key.
+    pub fn log(stamp: &str, request_id: &str) -> String {
+        let id: String = request_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(100)
+            .collect();
+        format!("{LOGS}log_{stamp}-{id}.txt")
+    }
+}

@@ -1,0 +1,47 @@
+//! Writing the dataset export to a file (the formats themselves live in `domain::export`).
+
+use std::path::Path;
+
+use crate::context::AppContext;
+use crate::domain::export::{ExportFormat, ExportSummary, to_csv, to_manifest};
+use crate::domain::stats::ImageStats;
+
+pub fn render(
+    ctx: &AppContext,
+    stats: &[ImageStats],
+    format: ExportFormat,
+) -> (String, ExportSummary) {
+    match format {
+        ExportFormat::Csv => to_csv(stats),
+        ExportFormat::Jsonl => to_manifest(&ctx.bucket, stats, &crate::labelling::now_rfc3339()),
+    }
+}
+
+/// Writes the export atomically (temp file + rename) so a reader never sees half a file.
+pub fn export(
+    ctx: &AppContext,
+    stats: &[ImageStats],
+    format: ExportFormat,
+    path: &Path,
+) -> Result<ExportSummary, std::io::Error> {
+    let (text, summary) = render(ctx, stats, format);
+    let tmp = path.with_extension(format!("{}.tmp", format.extension()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(summary)
+}
+
+/// `hotdog-export-YYYYMMDD-HHMMSS.<ext>`.
+pub fn default_file_name(format: ExportFormat) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "hotdog-export-{:04}{:02}{:02}-{:02}{:02}{:02}.{}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        format.extension()
+    )
+}

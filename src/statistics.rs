@@ -1,0 +1,169 @@
+//! The statistics cache: per-image vote counts kept in memory and refreshed cheaply — list
+//! `labels/` (ETags come with the listing) and fetch only files whose ETag changed.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::StreamExt;
+
+use crate::backend::{BackendError, Fetched, ObjectStore};
+use crate::context::AppContext;
+use crate::domain::keys;
+use crate::domain::labels::{LabelFile, LabelLine};
+use crate::domain::stats::ImageStats;
+
+const PARALLEL_FETCHES: usize = 16;
+
+#[derive(Debug, Clone)]
+struct CachedFile {
+    etag: String,
+    stats: ImageStats,
+    labellers: HashSet<String>,
+    answer_ids: HashSet<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct StatsCache {
+    images: Vec<String>,
+    files: HashMap<String, CachedFile>,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshSummary {
+    pub images: usize,
+    pub label_files: usize,
+    /// Files fetched because their ETag changed (or were new).
+    pub fetched: usize,
+}
+
+impl StatsCache {
+    pub fn new() -> StatsCache {
+        StatsCache::default()
+    }
+
+    pub async fn refresh(&mut self, ctx: &AppContext) -> Result<RefreshSummary, BackendError> {
+        self.refresh_store(ctx.backend.store.as_ref(), keys::IMAGES, keys::LABELS)
+            .await
+    }
+
+    /// Refresh from any store and prefixes (the bench uses a scratch prefix).
+    pub async fn refresh_store(
+        &mut self,
+        store: &dyn ObjectStore,
+        images_prefix: &str,
+        labels_prefix: &str,
+    ) -> Result<RefreshSummary, BackendError> {
+        let (images, labels) =
+            tokio::try_join!(store.list_all(images_prefix), store.list_all(labels_prefix))?;
+        self.images = images
+            .iter()
+            .filter_map(|o| o.key.strip_prefix(images_prefix).map(str::to_string))
+            .collect();
+        let listed: HashMap<String, String> = labels
+            .into_iter()
+            .filter_map(|o| {
+                let image = o
+                    .key
+                    .strip_prefix(labels_prefix)?
+                    .strip_suffix(".txt")?
+                    .to_string();
+                Some((image, o.etag))
+            })
+            .collect();
+        self.files.retain(|image, _| listed.contains_key(image));
+        let changed: Vec<(String, Option<String>)> = listed
+            .iter()
+            .filter(|(image, etag)| self.files.get(*image).is_none_or(|c| &c.etag != *etag))
+            .map(|(image, _)| (image.clone(), self.files.get(image).map(|c| c.etag.clone())))
+            .collect();
+        let fetched = changed.len();
+        let results: Vec<(String, Result<Fetched, BackendError>)> = futures::stream::iter(changed)
+            .map(|(image, old)| async move {
+                let key = format!("{labels_prefix}{image}.txt");
+                let r = match old {
+                    Some(etag) => store.get_if_changed(&key, &etag).await,
+                    None => store.get(&key).await.map(|o| match o {
+                        Some(o) => Fetched::Changed(o),
+                        None => Fetched::Missing,
+                    }),
+                };
+                (image, r)
+            })
+            .buffer_unordered(PARALLEL_FETCHES)
+            .collect()
+            .await;
+        for (image, r) in results {
+            match r? {
+                Fetched::Changed(o) => {
+                    let file = LabelFile::parse(&o.bytes);
+                    self.files
+                        .insert(image.clone(), cache_entry(&image, o.etag, &file));
+                }
+                Fetched::Unchanged => {}
+                Fetched::Missing => {
+                    self.files.remove(&image);
+                }
+            }
+        }
+        Ok(RefreshSummary {
+            images: self.images.len(),
+            label_files: self.files.len(),
+            fetched,
+        })
+    }
+
+    /// Statistics for every image, plus label files whose image is gone; sorted by name.
+    pub fn images(&self) -> Vec<ImageStats> {
+        let mut names: Vec<&String> = self.images.iter().collect();
+        for k in self.files.keys() {
+            if !self.images.contains(k) {
+                names.push(k);
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|n| match self.files.get(n) {
+                Some(c) => c.stats.clone(),
+                None => ImageStats::no_votes(n),
+            })
+            .collect()
+    }
+
+    pub fn image_names(&self) -> Vec<String> {
+        self.images.clone()
+    }
+
+    /// Images this labeller has answered at least once.
+    pub fn labelled_by(&self, user: &str) -> HashSet<String> {
+        self.files
+            .iter()
+            .filter(|(_, c)| c.labellers.contains(user))
+            .map(|(image, _)| image.clone())
+            .collect()
+    }
+
+    pub fn has_answer(&self, image: &str, answer_id: &str) -> bool {
+        self.files
+            .get(image)
+            .is_some_and(|c| c.answer_ids.contains(answer_id))
+    }
+}
+
+fn cache_entry(image: &str, etag: String, file: &LabelFile) -> CachedFile {
+    let mut labellers = HashSet::new();
+    let mut answer_ids = HashSet::new();
+    for l in &file.lines {
+        if let LabelLine::Full(a) = l {
+            labellers.insert(a.labeller.clone());
+            answer_ids.insert(a.answer_id.clone());
+        }
+    }
+    CachedFile {
+        etag,
+        stats: ImageStats::from_file(image, file),
+        labellers,
+        answer_ids,
+    }
+}

@@ -1,0 +1,271 @@
+//! One batch of compute requests: check and summarise each body, write its log object
+//! (create-only, keyed by message id and send time, so a redelivery writes nothing new),
+//! reply — JSON to the client's own `ReplyTo` queue, or plain text on the shared response
+//! queue for the original system's attribute-less clients — then delete the batch.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use futures::future::join_all;
+
+use super::Reporter;
+use crate::backend::{BackendError, OutgoingMessage, PutCondition, ReceivedMessage};
+use crate::context::{AppContext, REPLY_QUEUE_PREFIX};
+use crate::domain::keys;
+use crate::domain::messages::{ATTR_CORRELATION_ID, ATTR_REPLY_TO, ComputeReply};
+use crate::domain::numbers::{SummaryJson, compute};
+
+/// Where a message's reply goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Destination {
+    /// The client's own queue, with the correlation id.
+    ReplyTo { url: String, correlation_id: String },
+    /// The shared response queue, plain text.
+    Shared,
+    /// Nowhere valid: the reason is logged.
+    Nowhere(String),
+}
+
+fn destination(m: &ReceivedMessage) -> Destination {
+    match (
+        m.attributes.get(ATTR_REPLY_TO),
+        m.attributes.get(ATTR_CORRELATION_ID),
+    ) {
+        (None, None) => Destination::Shared,
+        (Some(url), Some(id)) => {
+            // Only reply to client reply queues, never to an arbitrary queue a sender names.
+            let name = url.rsplit('/').next().unwrap_or(url);
+            if name.starts_with(REPLY_QUEUE_PREFIX) {
+                Destination::ReplyTo {
+                    url: url.clone(),
+                    correlation_id: id.clone(),
+                }
+            } else {
+                Destination::Nowhere(format!(
+                    "ReplyTo {} is not a hotdog-tui reply queue",
+                    crate::domain::names::display_safe(name)
+                ))
+            }
+        }
+        _ => Destination::Nowhere("the request has only one of ReplyTo and CorrelationId".into()),
+    }
+}
+
+/// `YYYY-MM-DD-HHMMSS` of the message's send time.
+fn stamp(sent_at_ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(sent_at_ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}-{:02}{:02}{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+struct Answered {
+    receipt: String,
+    destination: Destination,
+    reply: ComputeReply,
+    refused: bool,
+}
+
+/// Computes and logs one request. `Err` leaves the message for redelivery.
+async fn answer(ctx: &AppContext, m: ReceivedMessage) -> Result<Answered, BackendError> {
+    let destination = destination(&m);
+    let correlation_id = match &destination {
+        Destination::ReplyTo { correlation_id, .. } => correlation_id.clone(),
+        _ => m.message_id.clone(),
+    };
+    let (text, result, error) = match compute(&m.body) {
+        Ok(summary) => (summary.to_string(), Some(SummaryJson::from(&summary)), None),
+        Err(e) => (e.to_string(), None, Some(e.to_string())),
+    };
+    let key = keys::log(&stamp(m.sent_at_ms), &m.message_id);
+    let log = format!("{text}\n");
+    match ctx
+        .backend
+        .store
+        .put(
+            &key,
+            Bytes::from(log),
+            "text/plain; charset=utf-8",
+            PutCondition::IfAbsent,
+        )
+        .await
+    {
+        Ok(_) | Err(BackendError::PreconditionFailed) => {}
+        Err(e) => return Err(e),
+    }
+    let refused = error.is_some();
+    Ok(Answered {
+        receipt: m.receipt,
+        destination,
+        reply: ComputeReply {
+            correlation_id,
+            text,
+            result,
+            error,
+        },
+        refused,
+    })
+}
+
+pub(super) async fn process_batch(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    batch: Vec<ReceivedMessage>,
+) {
+    let results = join_all(batch.into_iter().map(|m| answer(ctx, m))).await;
+    let mut answered = Vec::new();
+    for r in results {
+        match r {
+            Ok(a) => answered.push(a),
+            Err(e) => {
+                reporter.update(|s| s.retries += 1);
+                reporter.error(format!(
+                    "could not write a request's log: {e}; it will be retried"
+                ));
+            }
+        }
+    }
+    // Group replies per destination queue so each goes out in batches of 10.
+    let mut by_queue: BTreeMap<String, Vec<(usize, OutgoingMessage)>> = BTreeMap::new();
+    for (i, a) in answered.iter().enumerate() {
+        let (url, message) = match &a.destination {
+            Destination::ReplyTo {
+                url,
+                correlation_id,
+            } => {
+                let mut attributes = BTreeMap::new();
+                attributes.insert(ATTR_CORRELATION_ID.to_string(), correlation_id.clone());
+                let body = serde_json::to_string(&a.reply).unwrap_or_default();
+                (url.clone(), OutgoingMessage { body, attributes })
+            }
+            Destination::Shared => (
+                ctx.resources.responses.clone(),
+                OutgoingMessage::plain(a.reply.text.clone()),
+            ),
+            Destination::Nowhere(reason) => {
+                reporter.error(format!(
+                    "request {} answered but not replied to: {reason}",
+                    a.reply.correlation_id
+                ));
+                continue;
+            }
+        };
+        by_queue.entry(url).or_default().push((i, message));
+    }
+    let mut done = vec![false; answered.len()];
+    for a in answered.iter().enumerate() {
+        if matches!(a.1.destination, Destination::Nowhere(_)) {
+            done[a.0] = true;
+        }
+    }
+    for (url, messages) in by_queue {
+        for chunk in messages.chunks(crate::backend::MAX_BATCH) {
+            let (indices, outgoing): (Vec<usize>, Vec<OutgoingMessage>) =
+                chunk.iter().cloned().unzip();
+            match ctx.backend.queues.send_batch(&url, outgoing).await {
+                Ok(results) => {
+                    for (i, r) in indices.into_iter().zip(results) {
+                        match r {
+                            Ok(_) => done[i] = true,
+                            Err(e) => reporter.error(format!(
+                                "a reply could not be sent: {e}; it will be retried"
+                            )),
+                        }
+                    }
+                }
+                Err(BackendError::NotFound { what }) => {
+                    // The client is gone (its reply queue deleted): nobody to answer.
+                    reporter.error(format!("{what}: the client left; its requests are dropped"));
+                    for i in indices {
+                        done[i] = true;
+                    }
+                }
+                Err(e) => reporter.error(format!(
+                    "replies could not be sent: {e}; they will be retried"
+                )),
+            }
+        }
+    }
+    let mut receipts = Vec::new();
+    let (mut answered_n, mut refused_n) = (0u64, 0u64);
+    for (a, ok) in answered.iter().zip(&done) {
+        if *ok {
+            receipts.push(a.receipt.clone());
+            answered_n += 1;
+            refused_n += u64::from(a.refused);
+        }
+    }
+    if !receipts.is_empty()
+        && let Err(e) = ctx
+            .backend
+            .queues
+            .delete_batch(&ctx.resources.requests, &receipts)
+            .await
+    {
+        reporter.error(format!(
+            "could not delete answered requests: {e}; they may be answered twice (logs stay single)"
+        ));
+    }
+    reporter.update(|s| {
+        s.requests_answered += answered_n;
+        s.requests_refused += refused_n;
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(attrs: &[(&str, &str)]) -> ReceivedMessage {
+        ReceivedMessage {
+            message_id: "m".into(),
+            body: "1".into(),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            receipt: "r".into(),
+            receive_count: 1,
+            sent_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn replies_go_only_to_reply_queues() {
+        assert_eq!(destination(&msg(&[])), Destination::Shared);
+        assert_eq!(
+            destination(&msg(&[
+                ("ReplyTo", "https://sqs/1/hotdog-reply-ab"),
+                ("CorrelationId", "c")
+            ])),
+            Destination::ReplyTo {
+                url: "https://sqs/1/hotdog-reply-ab".into(),
+                correlation_id: "c".into()
+            }
+        );
+        assert!(matches!(
+            destination(&msg(&[
+                ("ReplyTo", "https://sqs/1/hotdog-labels"),
+                ("CorrelationId", "c")
+            ])),
+            Destination::Nowhere(_)
+        ));
+        assert!(matches!(
+            destination(&msg(&[("CorrelationId", "c")])),
+            Destination::Nowhere(_)
+        ));
+    }
+
+    #[test]
+    fn log_stamp_is_the_send_time() {
+        assert_eq!(stamp(0), "1970-01-01-000000");
+        assert_eq!(stamp(1_764_573_741_000), "2025-12-01-072221");
+    }
+}

@@ -1,0 +1,200 @@
+//! One batch of label submissions: answers are grouped by image so one conditional write
+//! carries several; each write reads the file with its ETag, appends the answers whose ids
+//! are not there yet, and puts it back if-match (create-only for a new file), retrying with
+//! jittered backoff when another writer won. Messages that cannot be read go to the DLQ.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+
+use super::{Reporter, jitter};
+use crate::backend::{BackendError, ObjectStore, OutgoingMessage, PutCondition, ReceivedMessage};
+use crate::context::AppContext;
+use crate::domain::keys;
+use crate::domain::labels::{Answer, append_answers};
+use crate::domain::messages::LabelSubmission;
+use crate::domain::names::display_safe;
+
+const MAX_ATTEMPTS: u32 = 30;
+const PARALLEL_WRITES: usize = 8;
+
+/// Images known to exist, so each write does not need a `head` first.
+#[derive(Default)]
+pub(crate) struct KnownImages(Mutex<HashSet<String>>);
+
+impl KnownImages {
+    async fn exists(&self, store: &dyn ObjectStore, image: &str) -> Result<bool, BackendError> {
+        if self.0.lock().is_ok_and(|k| k.contains(image)) {
+            return Ok(true);
+        }
+        let found = store.head(&keys::image(image)).await?.is_some();
+        if found && let Ok(mut k) = self.0.lock() {
+            k.insert(image.to_string());
+        }
+        Ok(found)
+    }
+}
+
+/// What one append did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub added: usize,
+    pub already_there: usize,
+    /// Conditional writes lost to another writer before this one won.
+    pub conflicts: u32,
+}
+
+/// Appends `answers` to `key` without losing any concurrent writer's answers.
+pub async fn append_with_retry(
+    store: &dyn ObjectStore,
+    key: &str,
+    answers: &[Answer],
+) -> Result<AppendOutcome, BackendError> {
+    let mut conflicts = 0;
+    let mut backoff = Duration::from_millis(2);
+    loop {
+        let current = store.get(key).await?;
+        let (existing, condition) = match &current {
+            Some(o) => (o.bytes.as_ref(), PutCondition::IfMatch(o.etag.clone())),
+            None => (&[][..], PutCondition::IfAbsent),
+        };
+        let (bytes, added) = append_answers(existing, answers);
+        let outcome = AppendOutcome {
+            added,
+            already_there: answers.len() - added,
+            conflicts,
+        };
+        if added == 0 {
+            return Ok(outcome);
+        }
+        match store
+            .put(
+                key,
+                Bytes::from(bytes),
+                "text/plain; charset=utf-8",
+                condition,
+            )
+            .await
+        {
+            Ok(_) => return Ok(outcome),
+            // Lost the race (or the file vanished under an if-match): read again and retry.
+            Err(BackendError::PreconditionFailed | BackendError::NotFound { .. }) => {
+                conflicts += 1;
+                if conflicts >= MAX_ATTEMPTS {
+                    return Err(BackendError::Other(format!(
+                        "gave up writing {key} after {conflicts} conflicting writes; the answers stay queued"
+                    )));
+                }
+                tokio::time::sleep(jitter(backoff)).await;
+                backoff = (backoff * 2).min(Duration::from_millis(500));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+pub(super) async fn process_batch(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    known: &KnownImages,
+    batch: Vec<ReceivedMessage>,
+) {
+    let store = ctx.backend.store.as_ref();
+    // image → (answers, indices of the messages they came from)
+    let mut by_image: HashMap<String, (Vec<Answer>, HashSet<usize>)> = HashMap::new();
+    let mut finished = vec![true; batch.len()];
+    let mut poison = Vec::new();
+    for (i, m) in batch.iter().enumerate() {
+        match LabelSubmission::decode(&m.body) {
+            Ok(answers) => {
+                for (image, answer) in answers {
+                    let entry = by_image.entry(image).or_default();
+                    entry.0.push(answer);
+                    entry.1.insert(i);
+                }
+            }
+            Err(e) => {
+                reporter.error(format!(
+                    "a label message cannot be read ({e}); moved to the dead-letter queue"
+                ));
+                poison.push(i);
+            }
+        }
+    }
+    for &i in &poison {
+        let m = &batch[i];
+        let moved = ctx
+            .backend
+            .queues
+            .send(
+                &ctx.resources.labels_dlq,
+                OutgoingMessage {
+                    body: m.body.clone(),
+                    attributes: m.attributes.clone(),
+                },
+            )
+            .await;
+        if let Err(e) = moved {
+            finished[i] = false; // stays queued; SQS's redrive moves it after the receive limit
+            reporter.error(format!(
+                "could not move a bad label message to the dead-letter queue: {e}"
+            ));
+        } else {
+            reporter.update(|s| s.dead_lettered += 1);
+        }
+    }
+    let writes = futures::stream::iter(by_image)
+        .map(|(image, (answers, sources))| async move {
+            let result = match known.exists(store, &image).await {
+                Ok(true) => append_with_retry(store, &keys::label_file(&image), &answers)
+                    .await
+                    .map(Some),
+                Ok(false) => Ok(None),
+                Err(e) => Err(e),
+            };
+            (image, answers.len(), sources, result)
+        })
+        .buffer_unordered(PARALLEL_WRITES)
+        .collect::<Vec<_>>()
+        .await;
+    for (image, count, sources, result) in writes {
+        match result {
+            Ok(Some(o)) => reporter.update(|s| {
+                s.answers_written += o.added as u64;
+                s.answers_duplicate += o.already_there as u64;
+                s.retries += u64::from(o.conflicts);
+            }),
+            Ok(None) => reporter.error(format!(
+                "{count} answers for unknown image {} were dropped (no images/ object of that name)",
+                display_safe(&image)
+            )),
+            Err(e) => {
+                reporter.update(|s| s.retries += 1);
+                reporter.error(format!("could not write answers for {}: {e}; they will be retried", display_safe(&image)));
+                for i in sources {
+                    finished[i] = false;
+                }
+            }
+        }
+    }
+    let receipts: Vec<String> = batch
+        .iter()
+        .zip(&finished)
+        .filter(|(_, done)| **done)
+        .map(|(m, _)| m.receipt.clone())
+        .collect();
+    if !receipts.is_empty()
+        && let Err(e) = ctx
+            .backend
+            .queues
+            .delete_batch(&ctx.resources.labels, &receipts)
+            .await
+    {
+        reporter.error(format!(
+            "could not delete written label messages: {e}; a redelivery is skipped by answer id"
+        ));
+    }
+}

@@ -1,0 +1,293 @@
+//! The worker: consumes the request queue (compute) and the label queue (answers into label
+//! files). The same code runs embedded in the TUI or headless (`hotdog-tui worker`); any
+//! number of workers may consume the same queues. Live state goes out on a `watch`
+//! channel, notable events on a `broadcast` one.
+
+mod compute;
+mod labels;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinSet;
+
+use crate::backend::{BackendError, LONG_POLL, MAX_BATCH, ReceivedMessage};
+use crate::context::{AppContext, VISIBILITY_TIMEOUT};
+
+pub use labels::append_with_retry;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Concurrent receive loops per queue.
+    pub pollers: usize,
+    pub wait: Duration,
+    pub visibility: Duration,
+    /// Prune reply queues idle this long (checked hourly); `None` disables.
+    pub prune_idle: Option<Duration>,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            pollers: 4,
+            wait: LONG_POLL,
+            visibility: VISIBILITY_TIMEOUT,
+            prune_idle: Some(Duration::from_secs(24 * 3600)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkerState {
+    #[default]
+    Running,
+    Paused,
+    /// The backend failed; the worker is backing off and will try again.
+    Retrying,
+    Stopped,
+}
+
+impl WorkerState {
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkerState::Running => "running",
+            WorkerState::Paused => "paused",
+            WorkerState::Retrying => "retrying",
+            WorkerState::Stopped => "stopped",
+        }
+    }
+}
+
+/// Counters since the worker started.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkerStatus {
+    pub state: WorkerState,
+    /// Compute requests answered (results and error sentences).
+    pub requests_answered: u64,
+    /// Of those, requests whose input was refused with an error sentence.
+    pub requests_refused: u64,
+    pub answers_written: u64,
+    /// Redelivered answers found already in their file and skipped.
+    pub answers_duplicate: u64,
+    pub errors: u64,
+    /// Conditional writes that lost a race and were retried, plus backend retries.
+    pub retries: u64,
+    pub dead_lettered: u64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerEvent {
+    pub at: String,
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// Shared by the worker's tasks: where they report.
+#[derive(Clone)]
+pub(crate) struct Reporter {
+    status: Arc<watch::Sender<WorkerStatus>>,
+    events: broadcast::Sender<WorkerEvent>,
+}
+
+impl Reporter {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut WorkerStatus)) {
+        self.status.send_modify(f);
+    }
+
+    pub(crate) fn event(&self, text: String) {
+        tracing::info!("{text}");
+        // No subscriber is fine: the headless worker only logs.
+        let _ = self.events.send(WorkerEvent {
+            at: clock(),
+            text,
+            is_error: false,
+        });
+    }
+
+    pub(crate) fn error(&self, text: String) {
+        tracing::warn!("{text}");
+        let t = text.clone();
+        self.update(|s| {
+            s.errors += 1;
+            s.last_error = Some(t);
+        });
+        // No subscriber is fine: the headless worker only logs.
+        let _ = self.events.send(WorkerEvent {
+            at: clock(),
+            text,
+            is_error: true,
+        });
+    }
+}
+
+fn clock() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+pub struct WorkerHandle {
+    pub status: watch::Receiver<WorkerStatus>,
+    events: broadcast::Sender<WorkerEvent>,
+    paused: watch::Sender<bool>,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl WorkerHandle {
+    pub fn events(&self) -> broadcast::Receiver<WorkerEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *self.paused.borrow()
+    }
+
+    /// Stops taking work, finishes what the loops hold, and waits for them.
+    pub async fn shutdown(mut self) {
+        self.shutdown.send_replace(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Which queue a loop consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Compute,
+    Labels,
+}
+
+/// Starts the worker's loops on the current runtime.
+pub fn spawn(ctx: AppContext, config: WorkerConfig) -> WorkerHandle {
+    let (status_tx, status) = watch::channel(WorkerStatus::default());
+    let (events, _) = broadcast::channel(256);
+    let (paused, _) = watch::channel(false);
+    let (shutdown, _) = watch::channel(false);
+    let reporter = Reporter {
+        status: Arc::new(status_tx),
+        events: events.clone(),
+    };
+    let mut tasks = JoinSet::new();
+    let label_state = Arc::new(labels::KnownImages::default());
+    for job in [Job::Compute, Job::Labels] {
+        for _ in 0..config.pollers.max(1) {
+            tasks.spawn(run_loop(
+                ctx.clone(),
+                config.clone(),
+                job,
+                reporter.clone(),
+                paused.subscribe(),
+                shutdown.subscribe(),
+                label_state.clone(),
+            ));
+        }
+    }
+    if let Some(idle) = config.prune_idle {
+        let (ctx, reporter, mut stop) = (ctx.clone(), reporter.clone(), shutdown.subscribe());
+        tasks.spawn(async move {
+            loop {
+                match crate::context::prune_reply_queues(&ctx, idle).await {
+                    Ok(pruned) if !pruned.is_empty() => {
+                        reporter.event(format!("pruned {} idle reply queues", pruned.len()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "pruning reply queues failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        });
+    }
+    reporter.event("worker started".into());
+    WorkerHandle {
+        status,
+        events,
+        paused,
+        shutdown,
+        tasks,
+    }
+}
+
+async fn run_loop(
+    ctx: AppContext,
+    config: WorkerConfig,
+    job: Job,
+    reporter: Reporter,
+    mut paused: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
+    known: Arc<labels::KnownImages>,
+) {
+    let url = match job {
+        Job::Compute => ctx.resources.requests.clone(),
+        Job::Labels => ctx.resources.labels.clone(),
+    };
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        if *paused.borrow() {
+            reporter.update(|s| {
+                if s.state == WorkerState::Running {
+                    s.state = WorkerState::Paused;
+                }
+            });
+            tokio::select! {
+                _ = paused.changed() => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let received: Result<Vec<ReceivedMessage>, BackendError> = tokio::select! {
+            r = ctx.backend.queues.receive(&url, MAX_BATCH, config.wait, config.visibility) => r,
+            _ = shutdown.changed() => break,
+            _ = paused.changed() => continue,
+        };
+        match received {
+            Ok(batch) => {
+                backoff = Duration::from_millis(250);
+                reporter.update(|s| {
+                    if s.state != WorkerState::Running && !*paused.borrow() {
+                        s.state = WorkerState::Running;
+                    }
+                });
+                if batch.is_empty() {
+                    continue;
+                }
+                // A batch once received is always finished, even during shutdown.
+                match job {
+                    Job::Compute => compute::process_batch(&ctx, &reporter, batch).await,
+                    Job::Labels => labels::process_batch(&ctx, &reporter, &known, batch).await,
+                }
+            }
+            Err(e) => {
+                reporter.update(|s| {
+                    s.state = WorkerState::Retrying;
+                    s.retries += 1;
+                });
+                reporter.error(format!(
+                    "receiving from the queue failed: {e}; retrying in {:.1} s",
+                    backoff.as_secs_f64()
+                ));
+                tokio::select! {
+                    _ = tokio::time::sleep(jitter(backoff)) => {}
+                    _ = shutdown.changed() => break,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    reporter.update(|s| s.state = WorkerState::Stopped);
+}
+
+/// ±50 % jitter so many workers do not retry in lockstep.
+pub(crate) fn jitter(d: Duration) -> Duration {
+    d.mul_f64(0.5 + fastrand::f64())
+}
