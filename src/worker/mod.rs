@@ -243,6 +243,9 @@ async fn run_loop(
                 _ = paused.changed() => {}
                 _ = shutdown.changed() => {}
             }
+            if !*paused.borrow() {
+                reporter.update(|s| s.state = WorkerState::Running);
+            }
             continue;
         }
         let received: Result<Vec<ReceivedMessage>, BackendError> = tokio::select! {
@@ -285,6 +288,20 @@ async fn run_loop(
         }
     }
     reporter.update(|s| s.state = WorkerState::Stopped);
+}
+
+/// Processes one already-received batch outside any loop, as a worker would: used by
+/// tests that hand the same message over twice to prove redelivery is harmless.
+pub async fn process_received(ctx: &AppContext, labels_queue: bool, batch: Vec<ReceivedMessage>) -> WorkerStatus {
+    let (status_tx, status) = watch::channel(WorkerStatus::default());
+    let (events, _) = broadcast::channel(16);
+    let reporter = Reporter { status: Arc::new(status_tx), events };
+    if labels_queue {
+        labels::process_batch(ctx, &reporter, &labels::KnownImages::default(), batch).await;
+    } else {
+        compute::process_batch(ctx, &reporter, batch).await;
+    }
+    status.borrow().clone()
 }
 
 /// ±50 % jitter so many workers do not retry in lockstep.

@@ -1,0 +1,218 @@
+//! End-to-end through the real binary: a headless worker process plus `compute`, `label`,
+//! `upload`, `stats --json` and `export`, on the local backend and on moto.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hotdog-tui");
+
+/// One isolated installation: its own data dir (local) or bucket and queues (aws).
+struct Install {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+}
+
+impl Install {
+    fn local() -> Install {
+        let dir = tempfile::tempdir().unwrap();
+        let args = vec![
+            "--data-dir".into(),
+            dir.path().join("data").display().to_string(),
+            "--log-file".into(),
+            dir.path().join("log.txt").display().to_string(),
+        ];
+        Install { dir, args }
+    }
+
+    fn aws() -> Install {
+        let dir = tempfile::tempdir().unwrap();
+        let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
+        let args = vec![
+            "--backend".into(),
+            "aws".into(),
+            "--endpoint-url".into(),
+            common::moto::moto_endpoint(),
+            "--region".into(),
+            "us-east-1".into(),
+            "--bucket".into(),
+            format!("e2e-{tag}"),
+            "--request-queue".into(),
+            format!("e2e-{tag}-requests"),
+            "--response-queue".into(),
+            format!("e2e-{tag}-responses"),
+            "--label-queue".into(),
+            format!("e2e-{tag}-labels"),
+            "--log-file".into(),
+            dir.path().join("log.txt").display().to_string(),
+        ];
+        let i = Install { dir, args };
+        let out = i.run(&["setup"]);
+        assert!(out.status.success(), "setup failed: {}", String::from_utf8_lossy(&out.stderr));
+        i
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(&self.args).args(args).env("HOTDOG_USER", "e2e").env_remove("HOTDOG_CONFIG");
+        c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
+        c.env("HOME", self.dir.path()); // no user config file is read
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn worker(&self) -> Child {
+        self.command(&["worker"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let out = self.run(&["stats", "--json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+struct Stop(Child);
+impl Drop for Stop {
+    fn drop(&mut self) {
+        // SIGTERM so the worker finishes what it holds; then reap it.
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).trim().to_string(), String::from_utf8_lossy(&o.stderr).trim().to_string())
+}
+
+fn votes_of(stats: &serde_json::Value, image: &str) -> u64 {
+    stats["images"].as_array().unwrap().iter().find(|i| i["image"] == image).map(|i| i["votes"].as_u64().unwrap()).unwrap_or(0)
+}
+
+fn whole_flow(i: Install) {
+    let _worker = Stop(i.worker());
+    // compute: the result, the JSON, and every error sentence (checked before sending).
+    let ok = i.run(&["compute", "1,12,55,4"]);
+    assert_eq!(text(&ok), ("minimum is 1 maximum is 55 average is 18 median is 8".into(), String::new()), "{ok:?}");
+    let json: serde_json::Value = serde_json::from_slice(&i.run(&["compute", "--json", "1", "2"]).stdout).unwrap();
+    assert_eq!((json["ok"].as_bool(), json["result"]["median"].as_str()), (Some(true), Some("1.5")));
+    for (input, sentence) in [
+        ("1,-5", "-5 is a negative number"),
+        ("1 2 3 4 5 6 7 8 9 10 11", "11 numbers were given, but at most 10 are accepted."),
+        ("1,x", "\"x\" is not a whole number"),
+        ("", "No numbers were given"),
+    ] {
+        let out = i.run(&["compute", input]);
+        assert!(!out.status.success(), "{input}");
+        assert!(text(&out).1.contains(sentence), "{input}: {:?}", text(&out));
+    }
+
+    // upload: two good images, a duplicate, a renamed one and a bad file.
+    std::fs::create_dir_all(i.path("up")).unwrap();
+    std::fs::write(i.path("up/red.png"), common::png(6, 6, [255, 0, 0])).unwrap();
+    std::fs::write(i.path("up/blue.png"), common::png(6, 6, [0, 0, 255])).unwrap();
+    std::fs::write(i.path("up/notes.png"), b"not an image").unwrap();
+    let up = i.run(&["upload", i.path("up").to_str().unwrap()]);
+    let (out, _) = text(&up);
+    assert!(!up.status.success(), "a rejected file makes the exit code non-zero");
+    assert!(out.contains("stored") && out.contains("images/red.png"), "{out}");
+    assert!(out.contains("rejected") && out.contains("notes.png: not a JPEG, PNG, GIF or WebP image"), "{out}");
+    let again = text(&i.run(&["upload", i.path("up/red.png").to_str().unwrap()])).0;
+    assert!(again.contains("skipped") && again.contains("already stored as images/red.png"), "{again}");
+    std::fs::write(i.path("red.png"), common::png(7, 7, [255, 0, 0])).unwrap();
+    let renamed = text(&i.run(&["upload", i.path("red.png").to_str().unwrap()])).0;
+    assert!(renamed.contains("images/red-2.png"), "{renamed}");
+
+    // label: bad answers send nothing; good ones land.
+    let bad = i.run(&["label", "red.png=1", "ghost.png=0"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).1.contains("unknown image ghost.png: nothing was sent"), "{:?}", text(&bad));
+    let bad_vote = i.run(&["label", "red.png=7"]);
+    assert!(text(&bad_vote).1.contains("must be 1 (hot dog) or 0"), "{:?}", text(&bad_vote));
+    assert!(i.run(&["label", "red.png=1", "blue.png=0"]).status.success());
+    assert!(i.run(&["label", "red.png=1"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let stats = loop {
+        let s = i.stats();
+        if votes_of(&s, "red.png") == 2 && votes_of(&s, "blue.png") == 1 || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!((votes_of(&stats, "red.png"), votes_of(&stats, "blue.png")), (2, 1), "{stats}");
+    assert_eq!(stats["totals"]["votes"], 3);
+    let red = stats["images"].as_array().unwrap().iter().find(|s| s["image"] == "red.png").unwrap().clone();
+    assert_eq!((red["hotdog"].as_u64(), red["not_hotdog"].as_u64()), (Some(2), Some(0)));
+
+    // export: the manifest names the image by its s3 URI.
+    let manifest = i.path("out.jsonl");
+    let ex = i.run(&["export", "--format", "jsonl", "--output", manifest.to_str().unwrap()]);
+    assert!(ex.status.success(), "{:?}", text(&ex));
+    let lines = std::fs::read_to_string(&manifest).unwrap();
+    assert!(lines.lines().any(|l| l.contains("/images/red.png\"") && l.contains("\"hotdog\":1")), "{lines}");
+    assert!(lines.lines().any(|l| l.contains("/images/blue.png\"") && l.contains("\"hotdog\":0")), "{lines}");
+}
+
+#[test]
+fn whole_flow_local() {
+    let i = Install::local();
+    // A fresh data dir seeds itself with the 20 samples.
+    let s = i.stats();
+    assert_eq!(s["totals"]["images"], 20, "{s}");
+    check_private(&i.dir.path().join("data"));
+    whole_flow(i);
+}
+
+#[test]
+fn whole_flow_aws() {
+    let i = Install::aws();
+    let s = i.stats();
+    assert_eq!(s["totals"]["images"], 20, "setup seeds an empty bucket: {s}");
+    whole_flow(i);
+}
+
+#[test]
+fn compute_without_a_worker_times_out_clearly() {
+    let i = Install::local();
+    let out = i.run(&["compute", "--timeout", "1", "3"]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("no worker answered within 1s"), "{:?}", text(&out));
+}
+
+fn check_private(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "data dir mode");
+    let db = std::fs::metadata(dir.join("queues.sqlite3")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(db, 0o600, "database mode");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let i = Install::local();
+    for args in [
+        &["compute"][..],
+        &["label"],
+        &["upload"],
+        &["export"],
+        &["export", "--format", "xml"],
+        &["worker", "--pollers", "0"],
+        &["stats", "--bogus"],
+        &["nosuchcommand"],
+        &["compute", "1", "--timeout", "soon"],
+        &["--backend", "azure", "stats"],
+    ] {
+        let out = i.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {:?}", text(&out));
+        assert!(text(&out).1.starts_with("error:"), "{args:?}: {:?}", text(&out));
+    }
+}

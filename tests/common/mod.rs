@@ -1,0 +1,84 @@
+//! Shared by the integration tests: the two backends under test, built fresh per test.
+#![allow(dead_code)] // each test binary uses its own subset
+
+#[path = "moto.rs"]
+pub mod moto;
+
+use std::sync::Arc;
+
+use hotdog_tui::backend::{Backend, BackendKind};
+use hotdog_tui::config::{BackendChoice, GlobalArgs, ResourceNames, Settings};
+use hotdog_tui::context::{self, AppContext, SetupReport};
+
+/// A local backend on a fresh temp dir (kept alive by the returned guard).
+pub fn local_backend() -> (Backend, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, queues, _) = hotdog_tui::backend::local::open(dir.path()).expect("open local backend");
+    let backend = Backend {
+        kind: BackendKind::Local { data_dir: dir.path().to_path_buf() },
+        store: Arc::new(store),
+        queues: Arc::new(queues),
+    };
+    (backend, dir)
+}
+
+/// An aws backend on moto with a fresh bucket.
+pub async fn aws_backend() -> Backend {
+    let bucket = moto::unique_name("contract");
+    let (store, queues) = moto::aws_backend(&bucket).await;
+    Backend {
+        kind: BackendKind::Aws { region: moto::MOTO_REGION.into(), endpoint: Some(moto::moto_endpoint()), bucket },
+        store: Arc::new(store),
+        queues: Arc::new(queues),
+    }
+}
+
+/// Unique queue names so tests on one moto server never meet.
+pub fn unique_names(bucket: &str) -> ResourceNames {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let tag = &tag[..8];
+    ResourceNames {
+        bucket: bucket.to_string(),
+        request_queue: format!("t{tag}-requests"),
+        response_queue: format!("t{tag}-responses"),
+        label_queue: format!("t{tag}-labels"),
+    }
+}
+
+/// A whole app context (queues created) over a backend.
+pub async fn app_context(backend: Backend, user: &str) -> AppContext {
+    let bucket = match &backend.kind {
+        BackendKind::Aws { bucket, .. } => bucket.clone(),
+        BackendKind::Local { .. } => "hotdog-tui".to_string(),
+    };
+    let names = unique_names(&bucket);
+    let mut report = SetupReport::default();
+    let resources = context::ensure_queues(&backend, &names, &mut report).await.expect("queues");
+    AppContext {
+        backend,
+        resources,
+        names,
+        user: user.to_string(),
+        bucket,
+        max_image_bytes: 10 * 1024 * 1024,
+    }
+}
+
+/// Settings for a local data dir, as the CLI would resolve them.
+pub fn local_settings(dir: &std::path::Path) -> Settings {
+    let args = GlobalArgs {
+        backend: Some(BackendChoice::Local),
+        data_dir: Some(dir.to_path_buf()),
+        log_file: Some(dir.join("test.log")),
+        ..Default::default()
+    };
+    Settings::merge(&args, Default::default()).expect("settings")
+}
+
+/// A tiny valid PNG.
+pub fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("png");
+    out.into_inner()
+}
