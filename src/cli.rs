@@ -42,7 +42,7 @@ pub enum Command {
     /// Send numbers to the compute service and print the result, e.g. `compute 1,12,55,4`.
     Compute {
         /// 1 to 10 whole numbers ≥ 0, separated by commas and/or spaces.
-        #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "NUMBERS")]
+        #[arg(required = true, num_args = 1.., allow_negative_numbers = true, value_name = "NUMBERS")]
         numbers: Vec<String>,
         /// Print the result as JSON.
         #[arg(long)]
