@@ -55,6 +55,9 @@ pub enum Command {
     Label {
         #[arg(required = true, num_args = 1.., value_name = "IMAGE=VOTE")]
         answers: Vec<String>,
+        /// Print the submitted answers with their ids as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the statistics per image and in total.
     Stats {
@@ -82,6 +85,8 @@ pub enum Command {
         #[arg(long)]
         prune: bool,
     },
+    /// Load-generate and time the compute service, label writes or statistics on scratch resources.
+    Bench(crate::bench::BenchArgs),
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -164,7 +169,7 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             json,
             timeout,
         } => compute(settings, &numbers.join(" "), json, timeout).await,
-        Command::Label { answers } => label(settings, &answers).await,
+        Command::Label { answers, json } => label(settings, &answers, json).await,
         Command::Stats { json } => stats(settings, json).await,
         Command::Upload { paths } => upload(settings, paths).await,
         Command::Seed => {
@@ -179,6 +184,10 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
         Command::Export { format, output } => export(settings, format, output).await,
         Command::Setup { prune } => setup(settings, prune).await,
         Command::Worker { pollers } => worker(settings, pollers).await,
+        Command::Bench(args) => {
+            let ctx = open(settings).await?;
+            crate::bench::run(&ctx, args).await
+        }
     }
 }
 
@@ -249,7 +258,7 @@ pub fn parse_answer(arg: &str) -> anyhow::Result<(String, Vote)> {
     Ok((image.to_string(), vote))
 }
 
-async fn label(settings: &Settings, args: &[String]) -> anyhow::Result<ExitCode> {
+async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::Result<ExitCode> {
     let answers = args
         .iter()
         .map(|a| parse_answer(a))
@@ -272,13 +281,17 @@ async fn label(settings: &Settings, args: &[String]) -> anyhow::Result<ExitCode>
             unknown.join(", ")
         );
     }
-    let ids = crate::labelling::submit_round(&ctx, &answers)
-        .await
-        .map_err(explain)?;
-    println!(
-        "submitted {} answers; a worker writes them to the label files",
-        ids.len()
-    );
+    let ids = crate::labelling::submit_round(&ctx, &answers).await.map_err(explain)?;
+    if json {
+        let list: Vec<serde_json::Value> = answers
+            .iter()
+            .zip(&ids)
+            .map(|((image, vote), id)| serde_json::json!({ "image": image, "vote": vote.digit().to_string(), "answer_id": id }))
+            .collect();
+        println!("{}", serde_json::json!({ "answers": list }));
+    } else {
+        println!("submitted {} answers; a worker writes them to the label files", ids.len());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -97,7 +97,10 @@ fn reader(bytes: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
 }
 
 fn check_dimensions(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), ImageRejection> {
-    let (width, height) = reader(bytes, format)
+    // Reading the header allocates no pixels, so do it without limits to name the size.
+    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
+    header.no_limits();
+    let (width, height) = header
         .into_dimensions()
         .map_err(|e| ImageRejection::Corrupt(e.to_string()))?;
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {

@@ -9,10 +9,27 @@ use tracing_subscriber::fmt::writer::MakeWriterExt;
 
 use crate::config::Settings;
 
+const SDK_TARGETS: [&str; 8] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sigv4",
+    "aws_config",
+    "aws_runtime",
+    "hyper",
+    "hyper_util",
+];
+
 /// Starts logging; keep the guard alive so buffered lines are flushed on exit.
 pub fn init(settings: &Settings, headless: bool) -> Option<WorkerGuard> {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("hotdog_tui=info,warn"));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("hotdog_tui=info,warn"));
+    // The SDK's debug and trace output carries the identity (access key id), signed
+    // headers and request URLs; whatever RUST_LOG asks for, those crates stay at info.
+    for target in SDK_TARGETS {
+        if let Ok(d) = format!("{target}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let path: &Path = &settings.log_file;
     let dir = path
         .parent()

@@ -3,96 +3,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hotdog-tui");
-
-/// One isolated installation: its own data dir (local) or bucket and queues (aws).
-struct Install {
-    dir: tempfile::TempDir,
-    args: Vec<String>,
-}
-
-impl Install {
-    fn local() -> Install {
-        let dir = tempfile::tempdir().unwrap();
-        let args = vec![
-            "--data-dir".into(),
-            dir.path().join("data").display().to_string(),
-            "--log-file".into(),
-            dir.path().join("log.txt").display().to_string(),
-        ];
-        Install { dir, args }
-    }
-
-    fn aws() -> Install {
-        let dir = tempfile::tempdir().unwrap();
-        let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
-        let args = vec![
-            "--backend".into(),
-            "aws".into(),
-            "--endpoint-url".into(),
-            common::moto::moto_endpoint(),
-            "--region".into(),
-            "us-east-1".into(),
-            "--bucket".into(),
-            format!("e2e-{tag}"),
-            "--request-queue".into(),
-            format!("e2e-{tag}-requests"),
-            "--response-queue".into(),
-            format!("e2e-{tag}-responses"),
-            "--label-queue".into(),
-            format!("e2e-{tag}-labels"),
-            "--log-file".into(),
-            dir.path().join("log.txt").display().to_string(),
-        ];
-        let i = Install { dir, args };
-        let out = i.run(&["setup"]);
-        assert!(out.status.success(), "setup failed: {}", String::from_utf8_lossy(&out.stderr));
-        i
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(&self.args).args(args).env("HOTDOG_USER", "e2e").env_remove("HOTDOG_CONFIG");
-        c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
-        c.env("HOME", self.dir.path()); // no user config file is read
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).stdin(Stdio::null()).output().unwrap()
-    }
-
-    fn worker(&self) -> Child {
-        self.command(&["worker"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
-    }
-
-    fn stats(&self) -> serde_json::Value {
-        let out = self.run(&["stats", "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
-struct Stop(Child);
-impl Drop for Stop {
-    fn drop(&mut self) {
-        // SIGTERM so the worker finishes what it holds; then reap it.
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).trim().to_string(), String::from_utf8_lossy(&o.stderr).trim().to_string())
-}
+use common::install::{Install, Stop, text};
 
 fn votes_of(stats: &serde_json::Value, image: &str) -> u64 {
     stats["images"].as_array().unwrap().iter().find(|i| i["image"] == image).map(|i| i["votes"].as_u64().unwrap()).unwrap_or(0)

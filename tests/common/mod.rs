@@ -1,6 +1,7 @@
 //! Shared by the integration tests: the two backends under test, built fresh per test.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod install;
 #[path = "moto.rs"]
 pub mod moto;
 
@@ -81,4 +82,25 @@ pub fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).expect("png");
     out.into_inner()
+}
+
+/// A tiny, valid PNG whose header claims `w`×`h` pixels (CRC fixed up): a decompression bomb.
+pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut bytes = png(1, 1, [0, 0, 0]);
+    bytes[16..20].copy_from_slice(&w.to_be_bytes());
+    bytes[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&bytes[12..29]); // chunk type + IHDR data
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }

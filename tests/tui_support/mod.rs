@@ -1,0 +1,135 @@
+//! Fixtures shared by the TUI tests: a state on a fixed screen, key presses, store
+//! listings, deterministic images encoded with a half-blocks picker, and buffer-to-text.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use hotdog_tui::app::{Action, Effect, State, update};
+use hotdog_tui::domain::stats::ImageStats;
+use image::{DynamicImage, Rgb, RgbImage};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Size;
+use ratatui_image::picker::Picker;
+
+pub fn state_at(width: u16, height: u16, worker: bool) -> State {
+    let now = Instant::now();
+    State::new("local /data/hotdog", "alice", worker, Size::new(width, height), now, 7)
+}
+
+pub fn state() -> State {
+    state_at(100, 30, true)
+}
+
+pub fn press(state: &mut State, code: KeyCode) -> Vec<Effect> {
+    update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+pub fn ch(state: &mut State, c: char) -> Vec<Effect> {
+    press(state, KeyCode::Char(c))
+}
+
+pub fn ctrl(state: &mut State, c: char) -> Vec<Effect> {
+    update(state, Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+}
+
+pub fn release(state: &mut State, code: KeyCode) -> Vec<Effect> {
+    let mut ev = KeyEvent::new(code, KeyModifiers::NONE);
+    ev.kind = KeyEventKind::Release;
+    update(state, Action::Key(ev))
+}
+
+pub fn names(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("{i}.jpg")).collect()
+}
+
+/// A store listing of `n` images without votes.
+pub fn listed(state: &mut State, n: usize) -> Vec<Effect> {
+    listed_with(state, names(n), HashSet::new())
+}
+
+pub fn listed_with(state: &mut State, image_names: Vec<String>, labelled_by_me: HashSet<String>) -> Vec<Effect> {
+    let images = image_names.iter().map(|n| ImageStats::no_votes(n)).collect();
+    let at = state.now;
+    update(state, Action::StatsRefreshed { images, image_names, labelled_by_me, changed: true, at })
+}
+
+pub fn fetched(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::FetchImage { name } => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn round_images(state: &State) -> Vec<String> {
+    state.label.round.as_ref().map(|r| r.tiles.iter().map(|t| t.image.clone()).collect()).unwrap_or_default()
+}
+
+/// A small deterministic picture: a diagonal gradient tinted per `seed`.
+pub fn picture(seed: u8, w: u32, h: u32) -> DynamicImage {
+    let img = RgbImage::from_fn(w, h, |x, y| {
+        let v = ((x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8);
+        Rgb([v.0.wrapping_add(seed.wrapping_mul(60)), v.1, seed.wrapping_mul(90)])
+    });
+    DynamicImage::ImageRgb8(img)
+}
+
+/// A half-blocks picker with the fixed font size `Picker::halfblocks` uses, so
+/// snapshots do not depend on the terminal the tests run in.
+pub fn picker() -> Picker {
+    let mut p = Picker::halfblocks();
+    let [r, g, b] = hotdog_tui::ui::TILE_BG_RGB;
+    p.set_background_color(Some(image::Rgba([r, g, b, 255])));
+    p
+}
+
+/// Decodes and encodes every image the effects ask for, as the runner would.
+pub fn load_images(state: &mut State, effects: Vec<Effect>) {
+    let picker = picker();
+    let mut queue = effects;
+    while let Some(effect) = queue.pop() {
+        let next = match effect {
+            Effect::FetchImage { name } => {
+                let seed = name.bytes().next().unwrap_or(b'0');
+                let result = Ok(Arc::new(picture(seed, 64, 48)));
+                update(state, Action::ImageDecoded { name, result })
+            }
+            Effect::EncodeImage { name, image, size } => {
+                let result = hotdog_tui::app::effects::encode(&picker, &image, size);
+                update(state, Action::ImageEncoded { name, size, result })
+            }
+            _ => Vec::new(),
+        };
+        queue.extend(next);
+    }
+}
+
+pub fn render(state: &State) -> Buffer {
+    let (w, h) = (state.screen.width, state.screen.height);
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    terminal.draw(|f| hotdog_tui::ui::draw(f, state)).expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+/// The buffer as text, one line per row (trailing spaces trimmed so snapshots read well).
+pub fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            let row: String = (0..area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            row.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn screen_text(state: &State) -> String {
+    text(&render(state))
+}
