@@ -67,14 +67,14 @@ fn stamp(sent_at_ms: i64) -> String {
 }
 
 struct Answered {
-    receipt: String,
+    message: ReceivedMessage,
     destination: Destination,
     reply: ComputeReply,
     refused: bool,
 }
 
 /// Computes and logs one request. `Err` leaves the message for redelivery.
-async fn answer(ctx: &AppContext, m: ReceivedMessage) -> Result<Answered, BackendError> {
+async fn answer(ctx: &AppContext, m: ReceivedMessage) -> Result<Answered, (BackendError, ReceivedMessage)> {
     let destination = destination(&m);
     let correlation_id = match &destination {
         Destination::ReplyTo { correlation_id, .. } => correlation_id.clone(),
@@ -98,11 +98,11 @@ async fn answer(ctx: &AppContext, m: ReceivedMessage) -> Result<Answered, Backen
         .await
     {
         Ok(_) | Err(BackendError::PreconditionFailed) => {}
-        Err(e) => return Err(e),
+        Err(e) => return Err((e, m)),
     }
     let refused = error.is_some();
     Ok(Answered {
-        receipt: m.receipt,
+        message: m,
         destination,
         reply: ComputeReply {
             correlation_id,
@@ -114,20 +114,19 @@ async fn answer(ctx: &AppContext, m: ReceivedMessage) -> Result<Answered, Backen
     })
 }
 
-pub(super) async fn process_batch(
-    ctx: &AppContext,
-    reporter: &Reporter,
-    batch: Vec<ReceivedMessage>,
-) {
+/// Returns the messages that could not be finished (backend trouble), to retry in place.
+pub(super) async fn process_batch(ctx: &AppContext, reporter: &Reporter, batch: Vec<ReceivedMessage>) -> Vec<ReceivedMessage> {
     let results = join_all(batch.into_iter().map(|m| answer(ctx, m))).await;
     let mut answered = Vec::new();
+    let mut held = Vec::new();
     for r in results {
         match r {
             Ok(a) => answered.push(a),
-            Err(e) => {
+            Err((e, m)) => {
+                held.push(m);
                 reporter.update(|s| s.retries += 1);
                 reporter.error(format!(
-                    "could not write a request's log: {e}; it will be retried"
+                    "could not write a request's log: {e}; retrying"
                 ));
             }
         }
@@ -175,7 +174,7 @@ pub(super) async fn process_batch(
                         match r {
                             Ok(_) => done[i] = true,
                             Err(e) => reporter.error(format!(
-                                "a reply could not be sent: {e}; it will be retried"
+                                "a reply could not be sent: {e}; retrying"
                             )),
                         }
                     }
@@ -195,11 +194,13 @@ pub(super) async fn process_batch(
     }
     let mut receipts = Vec::new();
     let (mut answered_n, mut refused_n) = (0u64, 0u64);
-    for (a, ok) in answered.iter().zip(&done) {
-        if *ok {
-            receipts.push(a.receipt.clone());
+    for (a, ok) in answered.into_iter().zip(done) {
+        if ok {
+            receipts.push(a.message.receipt.clone());
             answered_n += 1;
             refused_n += u64::from(a.refused);
+        } else {
+            held.push(a.message);
         }
     }
     if !receipts.is_empty()
@@ -217,6 +218,7 @@ pub(super) async fn process_batch(
         s.requests_answered += answered_n;
         s.requests_refused += refused_n;
     });
+    held
 }
 
 #[cfg(test)]

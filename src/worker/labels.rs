@@ -96,12 +96,13 @@ pub async fn append_with_retry(
     }
 }
 
+/// Returns the messages that could not be finished (backend trouble), to retry in place.
 pub(super) async fn process_batch(
     ctx: &AppContext,
     reporter: &Reporter,
     known: &KnownImages,
     batch: Vec<ReceivedMessage>,
-) {
+) -> Vec<ReceivedMessage> {
     let store = ctx.backend.store.as_ref();
     // image → (answers, indices of the messages they came from)
     let mut by_image: HashMap<String, (Vec<Answer>, HashSet<usize>)> = HashMap::new();
@@ -173,28 +174,26 @@ pub(super) async fn process_batch(
             )),
             Err(e) => {
                 reporter.update(|s| s.retries += 1);
-                reporter.error(format!("could not write answers for {}: {e}; they will be retried", display_safe(&image)));
+                reporter.error(format!("could not write answers for {}: {e}; retrying", display_safe(&image)));
                 for i in sources {
                     finished[i] = false;
                 }
             }
         }
     }
-    let receipts: Vec<String> = batch
-        .iter()
-        .zip(&finished)
-        .filter(|(_, done)| **done)
-        .map(|(m, _)| m.receipt.clone())
-        .collect();
-    if !receipts.is_empty()
-        && let Err(e) = ctx
-            .backend
-            .queues
-            .delete_batch(&ctx.resources.labels, &receipts)
-            .await
-    {
-        reporter.error(format!(
-            "could not delete written label messages: {e}; a redelivery is skipped by answer id"
-        ));
+    let mut receipts = Vec::new();
+    let mut held = Vec::new();
+    for (m, done) in batch.into_iter().zip(finished) {
+        if done {
+            receipts.push(m.receipt.clone());
+        } else {
+            held.push(m);
+        }
     }
+    if !receipts.is_empty()
+        && let Err(e) = ctx.backend.queues.delete_batch(&ctx.resources.labels, &receipts).await
+    {
+        reporter.error(format!("could not delete written label messages: {e}; a redelivery is skipped by answer id"));
+    }
+    held
 }

@@ -264,10 +264,31 @@ async fn run_loop(
                 if batch.is_empty() {
                     continue;
                 }
-                // A batch once received is always finished, even during shutdown.
-                match job {
-                    Job::Compute => compute::process_batch(&ctx, &reporter, batch).await,
-                    Job::Labels => labels::process_batch(&ctx, &reporter, &known, batch).await,
+                let mut held = process(&ctx, &reporter, &known, job, batch).await;
+                // Backend trouble: hold the unfinished messages (hidden from other workers)
+                // and retry them here with backoff, so an outage never burns their receive
+                // count into the dead-letter queue. On shutdown they are left to expire.
+                let mut retry = Duration::from_millis(250);
+                while !held.is_empty() && !*shutdown.borrow() {
+                    reporter.update(|s| {
+                        s.state = WorkerState::Retrying;
+                        s.retries += 1;
+                    });
+                    reporter.event(format!("holding {} messages; retrying in {:.1} s", held.len(), retry.as_secs_f64()));
+                    tokio::select! {
+                        _ = tokio::time::sleep(jitter(retry)) => {}
+                        _ = shutdown.changed() => break,
+                    }
+                    for m in &held {
+                        // Best effort: if this fails too, another worker may take it over,
+                        // which is harmless (log writes are create-only, answers carry ids).
+                        let _ = ctx.backend.queues.extend_visibility(&url, &m.receipt, config.visibility).await;
+                    }
+                    held = process(&ctx, &reporter, &known, job, held).await;
+                    retry = (retry * 2).min(Duration::from_secs(10));
+                }
+                if held.is_empty() && !*paused.borrow() {
+                    reporter.update(|s| s.state = WorkerState::Running);
                 }
             }
             Err(e) => {
@@ -296,12 +317,22 @@ pub async fn process_received(ctx: &AppContext, labels_queue: bool, batch: Vec<R
     let (status_tx, status) = watch::channel(WorkerStatus::default());
     let (events, _) = broadcast::channel(16);
     let reporter = Reporter { status: Arc::new(status_tx), events };
-    if labels_queue {
-        labels::process_batch(ctx, &reporter, &labels::KnownImages::default(), batch).await;
-    } else {
-        compute::process_batch(ctx, &reporter, batch).await;
-    }
+    let job = if labels_queue { Job::Labels } else { Job::Compute };
+    process(ctx, &reporter, &labels::KnownImages::default(), job, batch).await;
     status.borrow().clone()
+}
+
+async fn process(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    known: &labels::KnownImages,
+    job: Job,
+    batch: Vec<ReceivedMessage>,
+) -> Vec<ReceivedMessage> {
+    match job {
+        Job::Compute => compute::process_batch(ctx, reporter, batch).await,
+        Job::Labels => labels::process_batch(ctx, reporter, known, batch).await,
+    }
 }
 
 /// ±50 % jitter so many workers do not retry in lockstep.

@@ -417,6 +417,19 @@ impl MessageQueue for SqsQueues {
         Ok(received)
     }
 
+    async fn extend_visibility(&self, url: &str, receipt: &str, visibility: Duration) -> Result<()> {
+        let what = queue_what(url);
+        self.client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .visibility_timeout(to_secs(visibility))
+            .send()
+            .await
+            .map_err(|e| map_sdk(Service::Sqs, &what, &e))?;
+        Ok(())
+    }
+
     async fn delete_batch(&self, url: &str, receipts: &[String]) -> Result<()> {
         let what = queue_what(url);
         let mut first_failure = None;

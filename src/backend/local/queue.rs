@@ -422,6 +422,19 @@ impl MessageQueue for LocalQueues {
         }
     }
 
+    async fn extend_visibility(&self, url: &str, receipt: &str, visibility: Duration) -> Result<()> {
+        let (queue, receipt) = (url.to_string(), receipt.to_string());
+        let until = now_ms() + visibility.as_millis() as i64;
+        self.with_conn(move |c| {
+            c.execute(
+                "UPDATE messages SET visible_ms = ?3 WHERE queue = ?1 AND receipt = ?2",
+                params![queue, receipt, until],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
     async fn delete_batch(&self, url: &str, receipts: &[String]) -> Result<()> {
         let queue = url.to_string();
         let receipts = receipts.to_vec();
