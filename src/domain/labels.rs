@@ -289,3 +289,34 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn any_bytes_parse_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let f = LabelFile::parse(&bytes);
+            let non_blank = String::from_utf8_lossy(&bytes).split('\n').filter(|l| !l.trim().is_empty()).count();
+            prop_assert_eq!(f.lines.len() + f.malformed, non_blank);
+        }
+
+        #[test]
+        fn appended_answers_always_read_back(names in proptest::collection::vec(any::<String>(), 1..5)) {
+            let answers: Vec<Answer> = names.iter().enumerate().map(|(i, n)| Answer {
+                vote: if i % 2 == 0 { Vote::HotDog } else { Vote::NotHotDog },
+                at: n.clone(),
+                labeller: n.clone(),
+                answer_id: format!("id{i}{n}"),
+            }).collect();
+            let (bytes, added) = append_answers(b"1\n", &answers);
+            let f = LabelFile::parse(&bytes);
+            prop_assert_eq!(f.malformed, 0);
+            prop_assert_eq!(f.lines.len(), 1 + added);
+        }
+    }
+}

@@ -333,3 +333,45 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The simplest correct parser, to compare against.
+    fn reference(input: &str) -> Option<Vec<u64>> {
+        let tokens: Vec<&str> = input.split([',', ' ', '\t', '\n', '\r']).filter(|t| !t.is_empty()).collect();
+        if tokens.is_empty() || tokens.len() > MAX_NUMBERS || input.chars().any(|c| c.is_whitespace() && !matches!(c, ' ' | '\t' | '\n' | '\r')) {
+            return None;
+        }
+        tokens.iter().map(|t| if t.bytes().all(|b| b.is_ascii_digit()) { t.parse().ok() } else { None }).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn never_panics_on_any_string(s in any::<String>()) {
+            let _ = compute(&s);
+        }
+
+        #[test]
+        fn agrees_with_the_reference(s in "[0-9, \t\n\\-a+.]{0,40}") {
+            prop_assert_eq!(parse_numbers(&s).ok(), reference(&s));
+        }
+
+        #[test]
+        fn summaries_are_right(v in proptest::collection::vec(any::<u64>(), 1..=10)) {
+            let text = v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+            let s = compute(&text).unwrap();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(s.minimum, sorted[0]);
+            prop_assert_eq!(s.maximum, *sorted.last().unwrap());
+            let sum: u128 = v.iter().map(|&x| u128::from(x)).sum();
+            prop_assert_eq!(s.mean.numerator, sum);
+            prop_assert!(s.median.as_f64() >= s.minimum as f64 && s.median.as_f64() <= s.maximum as f64);
+        }
+    }
+}
