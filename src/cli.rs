@@ -155,11 +155,23 @@ pub struct TuiArgs {
     /// Do not run the embedded worker (when a headless worker runs elsewhere).
     #[arg(long)]
     pub no_worker: bool,
+    /// How images are drawn: auto asks the terminal (kitty, sixel, iTerm2), else half-blocks.
+    #[arg(long, value_enum, env = "HOTDOG_IMAGE_PROTOCOL", default_value_t = crate::tui::ImageProtocolChoice::Auto)]
+    pub image_protocol: crate::tui::ImageProtocolChoice,
+    /// Performance harness: exit once the first round is drawn and print the timings.
+    #[arg(long, hide = true)]
+    pub bench_startup: bool,
 }
 
-async fn run_tui(settings: &Settings, _args: TuiArgs) -> anyhow::Result<ExitCode> {
-    let _ctx = open(settings).await?;
-    bail!("the full-screen session is not built yet")
+async fn run_tui(settings: &Settings, args: TuiArgs) -> anyhow::Result<ExitCode> {
+    let ctx = open(settings).await?;
+    let opts = crate::tui::TuiOptions {
+        no_worker: args.no_worker,
+        image_protocol: args.image_protocol,
+        bench_startup: args.bench_startup,
+    };
+    crate::tui::run(ctx, opts).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCode> {

@@ -153,7 +153,23 @@ pub fn load_file(path: &Path) -> Result<ConfigFile, ConfigError> {
 fn login_name() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "anonymous".into())
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(name_from_passwd)
+        .unwrap_or_else(|| "anonymous".into())
+}
+
+/// The login name of this process's user from /etc/passwd, when no env var names it
+/// (detached tmux sessions, cron, containers).
+fn name_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid().to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 impl Settings {
