@@ -3,6 +3,8 @@
 //! answers checked through `hotdog-tui stats --json`. Also: the terminal is restored on
 //! quit, SIGTERM, SIGHUP and a backend failure at start.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
 mod common;
 
 use std::path::PathBuf;
@@ -14,7 +16,11 @@ use common::install::Install;
 /// The release binary, as a user runs it (`scripts/test` builds it first).
 fn release_bin() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/hotdog-tui");
-    assert!(p.exists(), "build the release binary first (scripts/test does): {}", p.display());
+    assert!(
+        p.exists(),
+        "build the release binary first (scripts/test does): {}",
+        p.display()
+    );
     p
 }
 
@@ -29,7 +35,19 @@ impl Tmux {
         let name = format!("hd-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let shell = format!("{command}; echo EXITED:$?; sleep 60");
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &width.to_string(), "-y", &height.to_string(), "bash", "-c", &shell])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                "bash",
+                "-c",
+                &shell,
+            ])
             .env_remove("TMUX")
             .status()
             .expect("tmux must be installed (scripts/test installs it)");
@@ -38,18 +56,30 @@ impl Tmux {
     }
 
     fn capture(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn display(&self, format: &str) -> String {
-        let out = Command::new("tmux").args(["display-message", "-p", "-t", &self.name, format]).output().unwrap();
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.name, format])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     fn keys(&self, keys: &[&str]) {
         for k in keys {
-            assert!(Command::new("tmux").args(["send-keys", "-t", &self.name, k]).status().unwrap().success());
+            assert!(
+                Command::new("tmux")
+                    .args(["send-keys", "-t", &self.name, k])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
             std::thread::sleep(Duration::from_millis(150));
         }
     }
@@ -61,7 +91,10 @@ impl Tmux {
             if screen.contains(what) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "\"{what}\" never appeared; screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "\"{what}\" never appeared; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -70,19 +103,29 @@ impl Tmux {
     fn app_pid(&self) -> String {
         let shell = self.display("#{pane_pid}");
         let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn assert_restored(&self) {
         let screen = self.wait_for("EXITED:", Duration::from_secs(15));
-        assert_eq!(self.display("#{alternate_on}"), "0", "left the alternate screen:\n{screen}");
+        assert_eq!(
+            self.display("#{alternate_on}"),
+            "0",
+            "left the alternate screen:\n{screen}"
+        );
         assert_eq!(self.display("#{cursor_flag}"), "1", "cursor shown again");
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
     }
 }
 
@@ -114,8 +157,19 @@ fn label_four_and_check(i: Install) {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(stats["totals"]["votes"], 4, "{stats}");
-    assert_eq!((stats["totals"]["hotdog"].as_u64(), stats["totals"]["not_hotdog"].as_u64()), (Some(2), Some(2)));
-    let voted: Vec<&serde_json::Value> = stats["images"].as_array().unwrap().iter().filter(|s| s["votes"] == 1).collect();
+    assert_eq!(
+        (
+            stats["totals"]["hotdog"].as_u64(),
+            stats["totals"]["not_hotdog"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let voted: Vec<&serde_json::Value> = stats["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["votes"] == 1)
+        .collect();
     assert_eq!(voted.len(), 4, "four distinct images, one answer each");
     t.keys(&["F3"]);
     t.wait_for("Overall split", Duration::from_secs(10));
@@ -144,7 +198,13 @@ fn tui_restores_the_terminal_on_sigterm_and_sighup() {
         t.wait_for("Round 1", Duration::from_secs(20));
         let pid = t.app_pid();
         assert!(!pid.is_empty());
-        assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         t.assert_restored();
     }
 }

@@ -1,13 +1,15 @@
 //! `update` on the Label tab: rounds, votes, focus, submission, the answers pipeline and
 //! the image requests (action in, state and effects out).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
 mod tui_support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
-use hotdog_tui::app::{Action, Effect, Overlay, update};
+use hotdog_tui::app::{Action, Effect, update};
 use hotdog_tui::domain::labels::Vote;
 use hotdog_tui::domain::sampling::ROUND_SIZE;
 use ratatui::layout::Size;
@@ -21,7 +23,12 @@ fn submitted(effects: &[Effect]) -> Option<(u64, Vec<(String, Vote)>)> {
 }
 
 fn votes(state: &hotdog_tui::app::State) -> Vec<Option<Vote>> {
-    state.label.round.as_ref().map(|r| r.tiles.iter().map(|t| t.vote).collect()).unwrap_or_default()
+    state
+        .label
+        .round
+        .as_ref()
+        .map(|r| r.tiles.iter().map(|t| t.vote).collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -32,8 +39,16 @@ fn first_listing_starts_round_one_and_fetches_this_and_the_next_round() {
     assert_eq!(round.number, 1);
     assert_eq!(round.tiles.len(), ROUND_SIZE);
     let fetches = fetched(&effects);
-    assert_eq!(fetches.len(), 8, "4 for this round, 4 prefetched: {fetches:?}");
-    assert_eq!(fetches.iter().collect::<HashSet<_>>().len(), 8, "all distinct");
+    assert_eq!(
+        fetches.len(),
+        8,
+        "4 for this round, 4 prefetched: {fetches:?}"
+    );
+    assert_eq!(
+        fetches.iter().collect::<HashSet<_>>().len(),
+        8,
+        "all distinct"
+    );
     assert_eq!(&fetches[..4], round_images(&s).as_slice());
     assert_eq!(s.label.images_in_store, Some(20));
 }
@@ -162,9 +177,18 @@ fn submitted_answers_wait_until_seen_in_the_label_files() {
     for c in ['1', '1', '0', '0'] {
         ch(&mut s, c);
     }
-    let images = s.label.in_flight[&1].iter().map(|(i, _)| i.clone()).collect::<Vec<_>>();
+    let images = s.label.in_flight[&1]
+        .iter()
+        .map(|(i, _)| i.clone())
+        .collect::<Vec<_>>();
     let ids: Vec<String> = (1..=4).map(|i| format!("id{i}")).collect();
-    let effects = update(&mut s, Action::AnswersSubmitted { batch: 1, result: Ok(ids.clone()) });
+    let effects = update(
+        &mut s,
+        Action::AnswersSubmitted {
+            batch: 1,
+            result: Ok(ids.clone()),
+        },
+    );
     let pairs: Vec<(String, String)> = images.into_iter().zip(ids.iter().cloned()).collect();
     assert_eq!(effects, vec![Effect::WatchAnswers(pairs)]);
     assert_eq!(s.label.answers_this_session, 4);
@@ -172,7 +196,16 @@ fn submitted_answers_wait_until_seen_in_the_label_files() {
     update(&mut s, Action::AnswersWritten(ids[..3].to_vec()));
     assert_eq!(s.answers_waiting(), 1);
     // A stale or repeated result changes nothing.
-    assert!(update(&mut s, Action::AnswersSubmitted { batch: 1, result: Ok(ids) }).is_empty());
+    assert!(
+        update(
+            &mut s,
+            Action::AnswersSubmitted {
+                batch: 1,
+                result: Ok(ids)
+            }
+        )
+        .is_empty()
+    );
     assert_eq!(s.label.answers_this_session, 4);
 }
 
@@ -183,10 +216,20 @@ fn a_failed_submission_is_kept_and_sent_with_the_next_round() {
     for c in ['1', '1', '0', '0'] {
         ch(&mut s, c);
     }
-    update(&mut s, Action::AnswersSubmitted { batch: 1, result: Err("queue down".into()) });
+    update(
+        &mut s,
+        Action::AnswersSubmitted {
+            batch: 1,
+            result: Err("queue down".into()),
+        },
+    );
     assert_eq!(s.label.outbox.len(), 4);
     let notice = s.status.notice.as_ref().expect("error shown");
-    assert!(notice.text.contains("queue down") && notice.text.contains("kept"), "{}", notice.text);
+    assert!(
+        notice.text.contains("queue down") && notice.text.contains("kept"),
+        "{}",
+        notice.text
+    );
     assert_eq!(s.status.errors.len(), 1);
     ch(&mut s, '1');
     let (batch, answers) = submitted(&ch(&mut s, 'n')).expect("resubmitted");
@@ -201,19 +244,49 @@ fn decoded_images_are_encoded_at_the_tile_size_and_stale_results_dropped() {
     let name = fetched(&effects)[0].clone();
     let size = s.label.tile_size.expect("tile size");
     let image = Arc::new(picture(1, 32, 24));
-    let effects = update(&mut s, Action::ImageDecoded { name: name.clone(), result: Ok(image.clone()) });
-    assert_eq!(effects, vec![Effect::EncodeImage { name: name.clone(), image: image.clone(), size }]);
+    let effects = update(
+        &mut s,
+        Action::ImageDecoded {
+            name: name.clone(),
+            result: Ok(image.clone()),
+        },
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::EncodeImage {
+            name: name.clone(),
+            image: image.clone(),
+            size
+        }]
+    );
     // A result for a size nobody wants any more is dropped without a redraw.
     s.dirty = false;
     let wrong = Size::new(size.width + 1, size.height);
     let encoded = hotdog_tui::app::effects::encode(&picker(), &image, wrong);
-    update(&mut s, Action::ImageEncoded { name: name.clone(), size: wrong, result: encoded });
+    update(
+        &mut s,
+        Action::ImageEncoded {
+            name: name.clone(),
+            size: wrong,
+            result: encoded,
+        },
+    );
     assert!(!s.dirty);
     // A resize asks again at the new size.
-    let effects = update(&mut s, Action::Resize { width: 120, height: 40 });
+    let effects = update(
+        &mut s,
+        Action::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
     let new_size = s.label.tile_size.expect("tile size");
     assert_ne!(new_size, size);
-    assert!(effects.contains(&Effect::EncodeImage { name, image, size: new_size }));
+    assert!(effects.contains(&Effect::EncodeImage {
+        name,
+        image,
+        size: new_size
+    }));
 }
 
 #[test]
@@ -221,8 +294,20 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
     let mut s = state();
     let effects = listed(&mut s, 20);
     let name = fetched(&effects)[0].clone();
-    update(&mut s, Action::ImageDecoded { name: name.clone(), result: Err("not an image".into()) });
-    let again = update(&mut s, Action::Resize { width: 100, height: 30 });
+    update(
+        &mut s,
+        Action::ImageDecoded {
+            name: name.clone(),
+            result: Err("not an image".into()),
+        },
+    );
+    let again = update(
+        &mut s,
+        Action::Resize {
+            width: 100,
+            height: 30,
+        },
+    );
     assert!(!fetched(&again).contains(&name));
     let size = s.label.tile_size.expect("tile size");
     assert!(matches!(
@@ -232,66 +317,24 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
 }
 
 #[test]
-fn a_opens_the_upload_prompt_with_completion_and_progress() {
+fn votes_typed_before_the_first_listing_are_replayed_when_it_arrives() {
     let mut s = state();
-    listed(&mut s, 0);
-    ch(&mut s, 'a');
-    assert!(matches!(s.overlay, Overlay::Upload(_)));
-    for c in "pho".chars() {
-        assert!(ch(&mut s, c).is_empty(), "typing into the prompt, not running commands");
-    }
-    let effects = press(&mut s, KeyCode::Tab);
-    assert_eq!(effects, vec![Effect::CompletePath { request: 1, input: "pho".into() }]);
-    let entries = vec![
-        hotdog_tui::app::upload::PathEntry { name: "photos".into(), is_dir: true },
-        hotdog_tui::app::upload::PathEntry { name: "readme".into(), is_dir: false },
-    ];
-    update(&mut s, Action::PathCompleted { request: 1, input: "pho".into(), entries: Ok(entries.clone()) });
-    let Overlay::Upload(p) = &s.overlay else { panic!("prompt closed") };
-    assert_eq!(p.input, "photos/");
-    // An answer to an older request is dropped.
-    update(&mut s, Action::PathCompleted { request: 0, input: "photos/".into(), entries: Ok(entries) });
-    let Overlay::Upload(p) = &s.overlay else { panic!("prompt closed") };
-    assert_eq!(p.input, "photos/");
-    let upload = p.upload;
-    let effects = press(&mut s, KeyCode::Enter);
-    assert_eq!(effects, vec![Effect::Upload { upload, path: "photos/".into() }]);
-    update(&mut s, Action::UploadProgress { upload, done: 1, total: 2, current: "photos/a.jpg".into() });
-    let lines = vec!["stored   photos/a.jpg as images/a.jpg".to_string()];
-    let effects = update(&mut s, Action::UploadFinished { upload, lines, stored: 1, rejected: 1 });
-    assert_eq!(effects, vec![Effect::RefreshStats]);
-    let Overlay::Upload(p) = &s.overlay else { panic!("prompt closed") };
-    assert!(matches!(p.phase, hotdog_tui::app::upload::UploadPhase::Done { stored: 1, rejected: 1, .. }));
-    press(&mut s, KeyCode::Esc);
-    assert_eq!(s.overlay, Overlay::None);
-}
-
-#[test]
-fn upload_prompt_editing_keys() {
-    let mut s = state();
-    ch(&mut s, 'a');
-    for c in "ab".chars() {
-        ch(&mut s, c);
-    }
-    press(&mut s, KeyCode::Backspace);
-    let Overlay::Upload(p) = &s.overlay else { panic!("prompt closed") };
-    assert_eq!(p.input, "a");
-    ctrl(&mut s, 'u');
-    let Overlay::Upload(p) = &s.overlay else { panic!("prompt closed") };
-    assert_eq!(p.input, "");
-    // Enter with nothing typed does nothing; Esc closes.
-    assert!(press(&mut s, KeyCode::Enter).is_empty());
-    press(&mut s, KeyCode::Esc);
-    assert_eq!(s.overlay, Overlay::None);
-}
-
-#[test]
-fn path_completion_is_shell_like() {
-    use hotdog_tui::app::upload::{PathEntry, complete};
-    let e = |name: &str, is_dir| PathEntry { name: name.into(), is_dir };
-    let entries = [e("dogs", true), e("dots.png", false), e(".hidden", true), e("cat.jpg", false)];
-    assert_eq!(complete("d", &entries), ("do".into(), vec!["dogs/".into(), "dots.png".into()]));
-    assert_eq!(complete("x/ca", &entries), ("x/cat.jpg".into(), vec![]));
-    assert_eq!(complete("zz", &entries), ("zz".into(), vec![]));
-    assert_eq!(complete(".h", &entries), (".hidden/".into(), vec![]));
+    // Typed ahead while the session starts (e.g. handed back by the terminal query).
+    assert!(ch(&mut s, '1').is_empty());
+    assert!(ch(&mut s, '0').is_empty());
+    press(&mut s, KeyCode::F(3));
+    assert_eq!(s.tab, hotdog_tui::app::Tab::Stats, "tab keys act at once");
+    press(&mut s, KeyCode::F(2));
+    ch(&mut s, '1');
+    listed(&mut s, 20);
+    assert_eq!(
+        votes(&s),
+        vec![
+            Some(Vote::HotDog),
+            Some(Vote::NotHotDog),
+            Some(Vote::HotDog),
+            None
+        ]
+    );
+    assert!(s.early_keys.is_empty());
 }

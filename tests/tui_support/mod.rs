@@ -18,7 +18,14 @@ use ratatui_image::picker::Picker;
 
 pub fn state_at(width: u16, height: u16, worker: bool) -> State {
     let now = Instant::now();
-    State::new("local /data/hotdog", "alice", worker, Size::new(width, height), now, 7)
+    State::new(
+        "local /data/hotdog",
+        "alice",
+        worker,
+        Size::new(width, height),
+        now,
+        7,
+    )
 }
 
 pub fn state() -> State {
@@ -34,7 +41,10 @@ pub fn ch(state: &mut State, c: char) -> Vec<Effect> {
 }
 
 pub fn ctrl(state: &mut State, c: char) -> Vec<Effect> {
-    update(state, Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+    update(
+        state,
+        Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
 }
 
 pub fn release(state: &mut State, code: KeyCode) -> Vec<Effect> {
@@ -52,10 +62,26 @@ pub fn listed(state: &mut State, n: usize) -> Vec<Effect> {
     listed_with(state, names(n), HashSet::new())
 }
 
-pub fn listed_with(state: &mut State, image_names: Vec<String>, labelled_by_me: HashSet<String>) -> Vec<Effect> {
-    let images = image_names.iter().map(|n| ImageStats::no_votes(n)).collect();
+pub fn listed_with(
+    state: &mut State,
+    image_names: Vec<String>,
+    labelled_by_me: HashSet<String>,
+) -> Vec<Effect> {
+    let images = image_names
+        .iter()
+        .map(|n| ImageStats::no_votes(n))
+        .collect();
     let at = state.now;
-    update(state, Action::StatsRefreshed { images, image_names, labelled_by_me, changed: true, at })
+    update(
+        state,
+        Action::StatsRefreshed {
+            images,
+            image_names,
+            labelled_by_me,
+            changed: true,
+            at,
+        },
+    )
 }
 
 pub fn fetched(effects: &[Effect]) -> Vec<String> {
@@ -69,14 +95,23 @@ pub fn fetched(effects: &[Effect]) -> Vec<String> {
 }
 
 pub fn round_images(state: &State) -> Vec<String> {
-    state.label.round.as_ref().map(|r| r.tiles.iter().map(|t| t.image.clone()).collect()).unwrap_or_default()
+    state
+        .label
+        .round
+        .as_ref()
+        .map(|r| r.tiles.iter().map(|t| t.image.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// A small deterministic picture: a diagonal gradient tinted per `seed`.
 pub fn picture(seed: u8, w: u32, h: u32) -> DynamicImage {
     let img = RgbImage::from_fn(w, h, |x, y| {
         let v = ((x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8);
-        Rgb([v.0.wrapping_add(seed.wrapping_mul(60)), v.1, seed.wrapping_mul(90)])
+        Rgb([
+            v.0.wrapping_add(seed.wrapping_mul(60)),
+            v.1,
+            seed.wrapping_mul(90),
+        ])
     });
     DynamicImage::ImageRgb8(img)
 }
@@ -114,7 +149,9 @@ pub fn load_images(state: &mut State, effects: Vec<Effect>) {
 pub fn render(state: &State) -> Buffer {
     let (w, h) = (state.screen.width, state.screen.height);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    terminal.draw(|f| hotdog_tui::ui::draw(f, state)).expect("draw");
+    terminal
+        .draw(|f| hotdog_tui::ui::draw(f, state))
+        .expect("draw");
     terminal.backend().buffer().clone()
 }
 
@@ -123,7 +160,9 @@ pub fn text(buf: &Buffer) -> String {
     let area = buf.area;
     (0..area.height)
         .map(|y| {
-            let row: String = (0..area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            let row: String = (0..area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
             row.trim_end().to_string()
         })
         .collect::<Vec<_>>()

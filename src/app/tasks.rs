@@ -1,0 +1,252 @@
+//! The runner's long-lived tasks: the statistics refresh (which also notices when our
+//! answers land in the label files), the compute client, the embedded worker's status and
+//! events, and the queue depths (polled only while the Worker tab is visible).
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::status::WorkerMode;
+use super::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use super::{Action, Tab};
+use crate::compute_client::ComputeClient;
+use crate::context::AppContext;
+use crate::statistics::StatsCache;
+use crate::worker::{WorkerEvent, WorkerState, WorkerStatus};
+
+/// Statistics refresh period: an answer from any terminal shows within about this long.
+pub const STATS_INTERVAL: Duration = Duration::from_millis(1500);
+pub const DEPTH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The UI may be gone when a task finishes; its result then has nobody to go to.
+fn send(tx: &mpsc::UnboundedSender<Action>, action: Action) -> bool {
+    tx.send(action).is_ok()
+}
+
+pub enum StatsCommand {
+    /// (image, answer id) pairs to report once they are in the label files.
+    Watch(Vec<(String, String)>),
+    RefreshNow,
+}
+
+pub async fn stats_loop(
+    ctx: AppContext,
+    tx: mpsc::UnboundedSender<Action>,
+    mut cmds: mpsc::UnboundedReceiver<StatsCommand>,
+) {
+    let mut cache = StatsCache::new();
+    let mut watched: Vec<(String, String)> = Vec::new();
+    let mut last_names: Option<Vec<String>> = None;
+    let mut failing = false;
+    loop {
+        match cache.refresh(&ctx).await {
+            Ok(summary) => {
+                let names = cache.image_names();
+                // After a failure, report even an unchanged refresh: the UI clears the error.
+                let changed = summary.fetched > 0 || last_names.as_ref() != Some(&names) || failing;
+                failing = false;
+                if changed {
+                    let action = Action::StatsRefreshed {
+                        images: cache.images(),
+                        image_names: names.clone(),
+                        labelled_by_me: cache.labelled_by(&ctx.user),
+                        changed: true,
+                        at: Instant::now(),
+                    };
+                    if !send(&tx, action) {
+                        return;
+                    }
+                    last_names = Some(names);
+                }
+                let (landed, still): (Vec<_>, Vec<_>) = watched
+                    .drain(..)
+                    .partition(|(image, id)| cache.has_answer(image, id));
+                watched = still;
+                if !landed.is_empty()
+                    && !send(
+                        &tx,
+                        Action::AnswersWritten(landed.into_iter().map(|(_, id)| id).collect()),
+                    )
+                {
+                    return;
+                }
+            }
+            Err(e) => {
+                failing = true;
+                if !send(&tx, Action::StatsFailed(e.to_string())) {
+                    return;
+                }
+            }
+        }
+        // Wait for the next period; commands arriving meanwhile are taken as they come.
+        let next = tokio::time::Instant::now() + STATS_INTERVAL;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => break,
+                cmd = cmds.recv() => match cmd {
+                    None => return,
+                    Some(StatsCommand::Watch(pairs)) => watched.extend(pairs),
+                    Some(StatsCommand::RefreshNow) => break,
+                },
+            }
+        }
+    }
+}
+
+pub struct ComputeCommand {
+    pub local_id: u64,
+    pub text: String,
+}
+
+/// Owns the compute client: opens its reply queue, sends requests, forwards every reply,
+/// and closes (deleting the reply queue) when the command channel closes.
+pub async fn compute_loop(
+    ctx: AppContext,
+    tx: mpsc::UnboundedSender<Action>,
+    mut cmds: mpsc::UnboundedReceiver<ComputeCommand>,
+) {
+    let mut client = match ComputeClient::open(&ctx).await {
+        Ok(c) => c,
+        Err(e) => {
+            let reason = e.to_string();
+            send(&tx, Action::ComputeReady(Err(reason.clone())));
+            while let Some(cmd) = cmds.recv().await {
+                send(
+                    &tx,
+                    Action::ComputeSent {
+                        local_id: cmd.local_id,
+                        result: Err(reason.clone()),
+                        at: Instant::now(),
+                    },
+                );
+            }
+            return;
+        }
+    };
+    send(&tx, Action::ComputeReady(Ok(())));
+    let forwarder = client.take_replies().map(|mut replies| {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(reply) = replies.recv().await {
+                if !send(
+                    &tx,
+                    Action::ComputeReply {
+                        reply,
+                        at: Instant::now(),
+                    },
+                ) {
+                    return;
+                }
+            }
+        })
+    });
+    while let Some(cmd) = cmds.recv().await {
+        let result = client.send(&cmd.text).await.map_err(|e| e.to_string());
+        send(
+            &tx,
+            Action::ComputeSent {
+                local_id: cmd.local_id,
+                result,
+                at: Instant::now(),
+            },
+        );
+    }
+    if let Some(f) = forwarder {
+        f.abort();
+    }
+    client.close().await;
+}
+
+fn figures(s: &WorkerStatus) -> WorkerFigures {
+    WorkerFigures {
+        mode: match s.state {
+            WorkerState::Running => WorkerMode::Running,
+            WorkerState::Paused => WorkerMode::Paused,
+            WorkerState::Retrying => WorkerMode::Retrying,
+            WorkerState::Stopped => WorkerMode::Stopped,
+        },
+        requests_answered: s.requests_answered,
+        answers_written: s.answers_written,
+        errors: s.errors,
+        retries: s.retries,
+        last_error: s.last_error.clone(),
+    }
+}
+
+pub async fn worker_status_loop(
+    mut status: watch::Receiver<WorkerStatus>,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    loop {
+        let f = figures(&status.borrow_and_update());
+        if !send(&tx, Action::WorkerStatus(f)) {
+            return;
+        }
+        if status.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+pub async fn worker_events_loop(
+    mut events: broadcast::Receiver<WorkerEvent>,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    loop {
+        let line = match events.recv().await {
+            Ok(e) => WorkerLogLine {
+                at: e.at,
+                text: e.text,
+                is_error: e.is_error,
+            },
+            Err(broadcast::error::RecvError::Lagged(n)) => WorkerLogLine {
+                at: String::new(),
+                text: format!("… {n} events skipped"),
+                is_error: false,
+            },
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if !send(&tx, Action::WorkerEvent(line)) {
+            return;
+        }
+    }
+}
+
+async fn depths(ctx: &AppContext) -> Result<QueueDepths, String> {
+    let q = &ctx.backend.queues;
+    let r = &ctx.resources;
+    let (requests, requests_dlq, labels, labels_dlq) = tokio::try_join!(
+        q.depth(&r.requests),
+        q.depth(&r.requests_dlq),
+        q.depth(&r.labels),
+        q.depth(&r.labels_dlq)
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(QueueDepths {
+        requests,
+        requests_dlq,
+        labels,
+        labels_dlq,
+    })
+}
+
+/// Polls queue depths about once a second while the Worker tab is shown.
+pub async fn depth_loop(
+    ctx: AppContext,
+    tx: mpsc::UnboundedSender<Action>,
+    mut visible: watch::Receiver<Tab>,
+) {
+    loop {
+        if *visible.borrow_and_update() == Tab::Worker {
+            if !send(&tx, Action::QueueDepths(depths(&ctx).await)) {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(DEPTH_INTERVAL) => {}
+                r = visible.changed() => if r.is_err() { return },
+            }
+        } else if visible.changed().await.is_err() {
+            return;
+        }
+    }
+}

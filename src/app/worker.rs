@@ -1,0 +1,104 @@
+//! The Worker tab's state: the embedded worker's figures as last reported, a per-second
+//! throughput history for the sparkline, the queue depths and a bounded event log.
+
+use std::collections::VecDeque;
+
+use super::status::WorkerMode;
+use crate::backend::QueueDepth;
+
+/// Seconds of throughput kept for the sparkline.
+pub const THROUGHPUT_LEN: usize = 120;
+/// Worker events kept.
+pub const LOG_LEN: usize = 500;
+
+/// The worker's counters, as the UI shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerFigures {
+    pub mode: WorkerMode,
+    pub requests_answered: u64,
+    pub answers_written: u64,
+    pub errors: u64,
+    pub retries: u64,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerLogLine {
+    pub at: String,
+    pub text: String,
+    pub is_error: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepths {
+    pub requests: QueueDepth,
+    pub requests_dlq: QueueDepth,
+    pub labels: QueueDepth,
+    pub labels_dlq: QueueDepth,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerPanel {
+    /// `false` with `--no-worker`.
+    pub enabled: bool,
+    pub figures: Option<WorkerFigures>,
+    /// Work done per second, oldest first.
+    pub throughput: VecDeque<u64>,
+    last_total: Option<u64>,
+    pub depths: Option<Result<QueueDepths, String>>,
+    pub log: VecDeque<WorkerLogLine>,
+    /// Lines scrolled up from the newest.
+    pub scroll: usize,
+}
+
+impl WorkerPanel {
+    pub fn new(enabled: bool) -> WorkerPanel {
+        WorkerPanel {
+            enabled,
+            figures: None,
+            throughput: VecDeque::with_capacity(THROUGHPUT_LEN),
+            last_total: None,
+            depths: None,
+            log: VecDeque::new(),
+            scroll: 0,
+        }
+    }
+
+    pub fn mode(&self) -> WorkerMode {
+        match (&self.figures, self.enabled) {
+            (_, false) => WorkerMode::Off,
+            (Some(f), true) => f.mode.clone(),
+            (None, true) => WorkerMode::Running,
+        }
+    }
+
+    /// Samples throughput; called once a second.
+    pub fn sample(&mut self) {
+        let total = self
+            .figures
+            .as_ref()
+            .map_or(0, |f| f.requests_answered + f.answers_written);
+        let delta = self.last_total.map_or(0, |last| total.saturating_sub(last));
+        self.last_total = Some(total);
+        if self.throughput.len() == THROUGHPUT_LEN {
+            self.throughput.pop_front();
+        }
+        self.throughput.push_back(delta);
+    }
+
+    pub fn push_event(&mut self, line: WorkerLogLine) {
+        if self.log.len() == LOG_LEN {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
+        if self.scroll > 0 {
+            // Keep the lines the user scrolled to in place.
+            self.scroll = (self.scroll + 1).min(self.log.len().saturating_sub(1));
+        }
+    }
+
+    pub fn scroll_by(&mut self, delta: isize) {
+        let max = self.log.len().saturating_sub(1);
+        self.scroll = self.scroll.saturating_add_signed(delta).min(max);
+    }
+}

@@ -1,0 +1,182 @@
+//! The full-screen session: terminal setup and restore (quit, error, panic, SIGTERM/SIGHUP),
+//! choosing how images are drawn, and the loop that feeds key presses, effect results and
+//! ticks to `app::update` and redraws only when something visible changed.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use ratatui::layout::Size;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::app::effects::EffectRunner;
+use crate::app::{self, Action, State};
+use crate::context::AppContext;
+
+/// How images are drawn: `auto` asks the terminal; the others force a protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImageProtocolChoice {
+    #[default]
+    Auto,
+    Halfblocks,
+    Sixel,
+    Kitty,
+    Iterm2,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TuiOptions {
+    pub no_worker: bool,
+    pub image_protocol: ImageProtocolChoice,
+    /// Exit once the first round is fully drawn and print the timings (for benchmarks).
+    pub bench_startup: bool,
+}
+
+/// How long quitting may take to close the reply queue and stop the worker.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(5);
+
+/// Restores the terminal when dropped: on return, on error and while unwinding.
+struct Restore;
+impl Drop for Restore {
+    fn drop(&mut self) {
+        ratatui::restore();
+        // Best effort while exiting: a terminal that is gone cannot be helped.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+    }
+}
+
+pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    // Installs a panic hook that restores the terminal, enters raw mode and the alternate screen.
+    let mut terminal = ratatui::try_init()?;
+    let _restore = Restore;
+    // Query after entering the alternate screen and before anything reads events.
+    let setup = crate::ui::picker::choose_picker(opts.image_protocol);
+    tracing::info!(protocol = ?setup.picker.protocol_type(), how = %setup.how, "image protocol");
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    // Keys typed while the query ran were read by it; hand them to the app, in order.
+    for key in setup.typed_ahead {
+        // Cannot fail: `rx` is alive in this function.
+        let _ = tx.send(Action::Key(key));
+    }
+    let worker = (!opts.no_worker)
+        .then(|| crate::worker::spawn(ctx.clone(), crate::worker::WorkerConfig::default()));
+    let size = terminal.size()?;
+    let seed = fastrand::u64(..);
+    let mut state = State::new(
+        &ctx.backend.kind.describe(),
+        &ctx.user,
+        worker.is_some(),
+        Size::new(size.width, size.height),
+        Instant::now(),
+        seed,
+    );
+    let mut runner = EffectRunner::start(ctx, tx.clone(), setup.picker, worker);
+    for effect in state.initial_effects() {
+        runner.run(effect);
+    }
+
+    let mut events = EventStream::new();
+    let mut events_open = true;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut terminal_ok = true;
+    let mut bench = opts.bench_startup.then_some(StartupBench {
+        started,
+        first_frame: None,
+    });
+
+    loop {
+        if state.dirty && terminal_ok {
+            if let Err(e) = terminal.draw(|f| crate::ui::draw(f, &state)) {
+                // The terminal is gone (SIGHUP, closed pty): stop drawing, but still flush answers.
+                tracing::warn!(error = %e, "cannot draw; quitting");
+                terminal_ok = false;
+                absorb(&mut state, &mut runner, Action::Quit);
+            }
+            state.dirty = false;
+            if let Some(b) = &mut bench
+                && b.record(&state)
+            {
+                break;
+            }
+        }
+        if state.exit.is_some() {
+            break;
+        }
+        let action = tokio::select! {
+            ev = events.next(), if events_open => match ev {
+                Some(Ok(Event::Key(key))) => Action::Key(key),
+                Some(Ok(Event::Resize(width, height))) => Action::Resize { width, height },
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => {
+                    events_open = false;
+                    Action::Quit
+                }
+            },
+            Some(action) = rx.recv() => action,
+            _ = ticks.tick(), if state.wants_tick() => Action::Tick(Instant::now()),
+            _ = sigterm.recv() => Action::Quit,
+            _ = sighup.recv() => { terminal_ok = false; Action::Quit }
+        };
+        absorb(&mut state, &mut runner, action);
+        // Take everything already queued before drawing: one frame for a burst of results.
+        while let Ok(action) = rx.try_recv() {
+            absorb(&mut state, &mut runner, action);
+        }
+    }
+    let report = state.exit.take().unwrap_or_default();
+    if terminal_ok {
+        // Stopping the worker may take a moment: say so rather than freeze.
+        state
+            .status
+            .info("Closing: stopping the worker and removing the reply queue…");
+        // Best effort: a last frame that fails to draw changes nothing.
+        let _ = terminal.draw(|f| crate::ui::draw(f, &state));
+    }
+    runner.shutdown(SHUTDOWN_LIMIT).await;
+    drop(terminal);
+    drop(_restore);
+    for line in report {
+        eprintln!("{line}");
+    }
+    if let Some(b) = bench {
+        b.print();
+    }
+    Ok(())
+}
+
+fn absorb(state: &mut State, runner: &mut EffectRunner, action: Action) {
+    state.set_clock(Instant::now());
+    for effect in app::update(state, action) {
+        runner.run(effect);
+    }
+}
+
+/// `--bench-startup`: time to the first frame, and to the first round fully drawn.
+struct StartupBench {
+    started: Instant,
+    first_frame: Option<Duration>,
+}
+
+impl StartupBench {
+    /// Records a drawn frame; `true` once the first round is on screen (or there is none).
+    fn record(&mut self, state: &State) -> bool {
+        self.first_frame
+            .get_or_insert_with(|| self.started.elapsed());
+        state.label.images_in_store == Some(0) || state.round_fully_drawable()
+    }
+
+    fn print(&self) {
+        let ms = |d: Option<Duration>| d.map_or(-1.0, |d| d.as_secs_f64() * 1000.0);
+        println!(
+            "{{\"first_frame_ms\":{:.1},\"round_drawn_ms\":{:.1}}}",
+            ms(self.first_frame),
+            self.started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}

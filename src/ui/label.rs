@@ -1,0 +1,158 @@
+//! The Label tab: a progress line and the round's tiles (image, sanitised name, vote mark),
+//! the focused one highlighted. Images come ready-encoded from the state; a tile without
+//! one shows a placeholder or why it cannot be displayed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
+use ratatui_image::Image;
+use ratatui_image::protocol::Protocol;
+
+use super::{TILE_BG, accent, bad, dim, good, layout, truncate};
+use crate::app::images::TileImage;
+use crate::app::label::Tile;
+use crate::app::{Overlay, State};
+use crate::domain::labels::Vote;
+use crate::domain::names::display_safe;
+
+/// `screen` is the whole terminal: the grid is computed exactly as `app` computes it.
+pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
+    let grid = layout::label_grid(screen, 4);
+    let body = layout::screen(screen).body;
+    let label = &state.label;
+    frame.render_widget(progress_line(state), grid.progress);
+    match (label.images_in_store, &label.round) {
+        (None, _) => message(frame, body, vec![Line::raw("Loading the image list…")]),
+        (Some(0), _) => message(
+            frame,
+            body,
+            vec![
+                Line::styled("No images yet.", accent()),
+                Line::raw(""),
+                Line::raw(
+                    "Press a to add images: a file or a folder of JPEG, PNG, GIF or WebP images.",
+                ),
+                Line::styled(
+                    "(or run `hotdog-tui upload PATH…` or `hotdog-tui seed` in a shell)",
+                    dim(),
+                ),
+            ],
+        ),
+        (Some(_), None) => message(frame, body, vec![Line::raw("Picking a round…")]),
+        (Some(_), Some(round)) => {
+            for (i, (tile, area)) in round.tiles.iter().zip(&grid.tiles).enumerate() {
+                draw_tile(frame, state, i, tile, area.outer, area.image);
+            }
+        }
+    }
+}
+
+fn progress_line(state: &State) -> Line<'static> {
+    let l = &state.label;
+    let store = l.images_in_store.map_or("…".to_string(), |n| n.to_string());
+    let sep = || Span::styled("  ·  ", dim());
+    let mut spans = match &l.round {
+        Some(r) => vec![
+            Span::styled(format!(" Round {}", r.number), accent()),
+            sep(),
+            Span::raw(format!("labelled {}/{}", r.voted(), r.tiles.len())),
+        ],
+        None => vec![Span::styled(" No round yet", dim())],
+    };
+    spans.extend([
+        sep(),
+        Span::raw(format!("{} answers this session", l.answers_this_session)),
+        sep(),
+        Span::raw(format!("{store} images in store")),
+    ]);
+    Line::from(spans)
+}
+
+fn message(frame: &mut Frame, body: Rect, lines: Vec<Line<'static>>) {
+    let h = lines.len() as u16;
+    let rect = Rect::new(
+        body.x,
+        body.y + body.height.saturating_sub(h) / 2,
+        body.width,
+        h.min(body.height),
+    );
+    frame.render_widget(
+        Paragraph::new(lines).centered().wrap(Wrap { trim: true }),
+        rect,
+    );
+}
+
+fn vote_mark(vote: Option<Vote>) -> Span<'static> {
+    match vote {
+        Some(Vote::HotDog) => Span::styled(" ✔ HOT DOG ", good().add_modifier(Modifier::BOLD)),
+        Some(Vote::NotHotDog) => {
+            Span::styled(" ✘ NOT HOT DOG ", bad().add_modifier(Modifier::BOLD))
+        }
+        None => Span::styled(" unlabelled · 1 hot dog · 0 not ", dim()),
+    }
+}
+
+fn draw_tile(
+    frame: &mut Frame,
+    state: &State,
+    index: usize,
+    tile: &Tile,
+    outer: Rect,
+    image: Rect,
+) {
+    let focused = index == state.label.focus;
+    let border = if focused {
+        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(Color::Gray)
+    };
+    let name_width = usize::from(outer.width.saturating_sub(8));
+    let name = truncate(&display_safe(&tile.image), name_width);
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", index + 1), border),
+        Span::styled(format!("{name} "), border),
+    ]);
+    let block = Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(border)
+        .title(title)
+        .title_bottom(Line::from(vote_mark(tile.vote)).centered())
+        .style(Style::new().bg(TILE_BG));
+    frame.render_widget(block, outer);
+    let size = ratatui::layout::Size::new(image.width, image.height);
+    match state.label.images.view(&tile.image, size) {
+        // Terminal graphics (sixel, kitty, iTerm2) can show through or stay behind an
+        // overlay's text, so they are left out while one is open; half-blocks are text.
+        TileImage::Ready(protocol)
+            if state.overlay == Overlay::None || matches!(protocol, Protocol::Halfblocks(_)) =>
+        {
+            let s = protocol.size();
+            frame.render_widget(
+                Image::new(protocol),
+                layout::centered(image, s.width, s.height),
+            );
+        }
+        TileImage::Ready(_) => {}
+        TileImage::Loading => {
+            let rect = layout::centered(image, image.width, 1);
+            frame.render_widget(Paragraph::new("loading…").centered().style(dim()), rect);
+        }
+        TileImage::Failed(reason) => {
+            let text = vec![
+                Line::styled("cannot display this image", bad()),
+                Line::styled(display_safe(reason), dim()),
+            ];
+            let rect = layout::centered(image, image.width, 4.min(image.height));
+            frame.render_widget(
+                Paragraph::new(text).centered().wrap(Wrap { trim: true }),
+                rect,
+            );
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Snapshots of every tab at 100×30 (and the small-terminal cases) on ratatui's
+//! `TestBackend`. Images are small generated pictures encoded with a half-blocks picker of
+//! fixed font size, so the snapshots do not depend on the machine.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+mod tui_support;
+
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
+use hotdog_tui::app::compute::RequestState;
+use hotdog_tui::app::status::WorkerMode;
+use hotdog_tui::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use hotdog_tui::app::{Action, State, update};
+use hotdog_tui::backend::QueueDepth;
+use hotdog_tui::domain::labels::VoteCounts;
+use hotdog_tui::domain::messages::ComputeReply;
+use hotdog_tui::domain::stats::ImageStats;
+use insta::assert_snapshot;
+use tui_support::*;
+
+fn labelling(width: u16, height: u16) -> State {
+    let mut s = state_at(width, height, true);
+    let effects = listed(&mut s, 20);
+    load_images(&mut s, effects);
+    ch(&mut s, '1');
+    ch(&mut s, '0');
+    s
+}
+
+#[test]
+fn label_tab_with_images() {
+    let s = labelling(100, 30);
+    assert!(s.round_fully_drawable());
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_at_80x24() {
+    assert_snapshot!(screen_text(&labelling(80, 24)));
+}
+
+#[test]
+fn label_tab_very_wide_uses_one_row() {
+    let s = labelling(240, 40);
+    assert_eq!(s.label.grid_cols, 4);
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_loading_and_cannot_display() {
+    let mut s = state();
+    let effects = listed(&mut s, 3);
+    let names = fetched(&effects);
+    update(
+        &mut s,
+        Action::ImageDecoded {
+            name: names[1].clone(),
+            result: Err("cannot decode: truncated JPEG".into()),
+        },
+    );
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_empty_store() {
+    let mut s = state();
+    listed(&mut s, 0);
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_names_are_sanitised() {
+    let mut s = state();
+    let evil = vec!["\u{1b}[31mred\u{7}.jpg".to_string(), "ok.png".to_string()];
+    listed_with(&mut s, evil, Default::default());
+    let text = screen_text(&s);
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'));
+    assert!(text.contains("�[31mred�.jpg"), "{text}");
+}
+
+#[test]
+fn upload_prompt_with_results() {
+    let mut s = state();
+    listed(&mut s, 0);
+    ch(&mut s, 'a');
+    for c in "~/photos/".chars() {
+        ch(&mut s, c);
+    }
+    press(&mut s, KeyCode::Enter);
+    let upload = s.next_upload - 1;
+    let lines = vec![
+        "stored   /home/alice/photos/a.jpg as images/a.jpg".to_string(),
+        "rejected /home/alice/photos/notes.txt: not a JPEG, PNG, GIF or WebP image".to_string(),
+    ];
+    update(
+        &mut s,
+        Action::UploadFinished {
+            upload,
+            lines,
+            stored: 1,
+            rejected: 1,
+        },
+    );
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn compute_tab_with_history() {
+    let mut s = state();
+    press(&mut s, KeyCode::F(1));
+    update(&mut s, Action::ComputeReady(Ok(())));
+    let t0 = s.now;
+    for (i, text) in ["1,12,55,4", "7 8", "3"].iter().enumerate() {
+        for c in text.chars() {
+            ch(&mut s, c);
+        }
+        press(&mut s, KeyCode::Enter);
+        let id = i as u64 + 1;
+        update(
+            &mut s,
+            Action::ComputeSent {
+                local_id: id,
+                result: Ok(format!("c{id}")),
+                at: t0,
+            },
+        );
+    }
+    let reply = ComputeReply {
+        correlation_id: "c1".into(),
+        text: "minimum is 1 maximum is 55 average is 18 median is 8".into(),
+        result: None,
+        error: None,
+    };
+    update(
+        &mut s,
+        Action::ComputeReply {
+            reply,
+            at: t0 + Duration::from_millis(3),
+        },
+    );
+    s.compute.history[2].state = RequestState::TimedOut;
+    for c in "4, x".chars() {
+        ch(&mut s, c);
+    }
+    assert_snapshot!(screen_text(&s));
+}
+
+fn image(name: &str, hotdog: u64, not_hotdog: u64) -> ImageStats {
+    ImageStats::from_counts(name, VoteCounts { hotdog, not_hotdog }, 0)
+}
+
+#[test]
+fn stats_tab() {
+    let mut s = state();
+    press(&mut s, KeyCode::F(3));
+    let images = vec![
+        image("01-hotdog.jpg", 5, 1),
+        image("02-banana.jpg", 0, 4),
+        image("03-mustard.png", 2, 2),
+        image("04-unlabelled.webp", 0, 0),
+    ];
+    let image_names = images.iter().map(|i| i.image.clone()).collect();
+    let at = s.now;
+    update(
+        &mut s,
+        Action::StatsRefreshed {
+            images,
+            image_names,
+            labelled_by_me: Default::default(),
+            changed: true,
+            at,
+        },
+    );
+    assert_snapshot!(screen_text(&s));
+}
+
+fn worker_state(enabled: bool) -> State {
+    let mut s = state_at(100, 30, enabled);
+    press(&mut s, KeyCode::F(4));
+    s
+}
+
+#[test]
+fn worker_tab() {
+    let mut s = worker_state(true);
+    let now = s.now;
+    for answered in [0, 3, 10, 10, 18] {
+        let figures = WorkerFigures {
+            mode: WorkerMode::Running,
+            requests_answered: answered,
+            answers_written: answered * 2,
+            errors: 1,
+            retries: 2,
+            last_error: Some("label file conflict, retried".into()),
+        };
+        update(&mut s, Action::WorkerStatus(figures));
+        update(&mut s, Action::Tick(now));
+    }
+    let depth = |visible, in_flight| QueueDepth { visible, in_flight };
+    let depths = QueueDepths {
+        requests: depth(3, 1),
+        requests_dlq: depth(0, 0),
+        labels: depth(0, 2),
+        labels_dlq: depth(1, 0),
+    };
+    update(&mut s, Action::QueueDepths(Ok(depths)));
+    for (i, text) in [
+        "answered 1,2,3",
+        "wrote 4 answers to 3 label files",
+        "cannot reply: queue gone",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let line = WorkerLogLine {
+            at: format!("12:00:0{i}"),
+            text: text.to_string(),
+            is_error: i == 2,
+        };
+        update(&mut s, Action::WorkerEvent(line));
+    }
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn worker_tab_off() {
+    assert_snapshot!(screen_text(&worker_state(false)));
+}
+
+#[test]
+fn help_overlay_lists_the_label_keys() {
+    let mut s = labelling(100, 30);
+    ch(&mut s, '?');
+    let text = screen_text(&s);
+    for b in hotdog_tui::app::keymap::LABEL {
+        assert!(text.contains(b.desc), "help lacks {}", b.desc);
+    }
+    assert_snapshot!(text);
+}
+
+#[test]
+fn error_on_the_status_line_and_in_the_log() {
+    let mut s = state();
+    listed(&mut s, 0);
+    update(
+        &mut s,
+        Action::StatsFailed("cannot reach the object store: connection refused".into()),
+    );
+    assert_snapshot!("status_error", screen_text(&s));
+    ch(&mut s, '!');
+    assert_snapshot!("error_log", screen_text(&s));
+}
+
+#[test]
+fn too_small_terminal() {
+    let s = labelling(79, 24);
+    assert_snapshot!(screen_text(&s));
+}
