@@ -293,7 +293,9 @@ async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::Resu
             unknown.join(", ")
         );
     }
-    let ids = crate::labelling::submit_round(&ctx, &answers).await.map_err(explain)?;
+    let ids = crate::labelling::submit_round(&ctx, &answers)
+        .await
+        .map_err(explain)?;
     if json {
         let list: Vec<serde_json::Value> = answers
             .iter()
@@ -302,7 +304,10 @@ async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::Resu
             .collect();
         println!("{}", serde_json::json!({ "answers": list }));
     } else {
-        println!("submitted {} answers; a worker writes them to the label files", ids.len());
+        println!(
+            "submitted {} answers; a worker writes them to the label files",
+            ids.len()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,7 +22,8 @@ const SDK_TARGETS: [&str; 8] = [
 
 /// Starts logging; keep the guard alive so buffered lines are flushed on exit.
 pub fn init(settings: &Settings, headless: bool) -> Option<WorkerGuard> {
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("hotdog_tui=info,warn"));
+    let mut filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("hotdog_tui=info,warn"));
     // The SDK's debug and trace output carries the identity (access key id), signed
     // headers and request URLs; whatever RUST_LOG asks for, those crates stay at info.
     for target in SDK_TARGETS {

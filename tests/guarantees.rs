@@ -2,6 +2,8 @@
 //! no answer lost or duplicated under concurrency, crash safety under `kill -9`, poison and
 //! foreign messages, and secrets kept out of logs. Real processes, both backends.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,16 +18,30 @@ use hotdog_tui::domain::keys;
 use hotdog_tui::domain::labels::{LabelFile, LabelLine, Vote};
 use hotdog_tui::domain::messages::{ATTR_CORRELATION_ID, ATTR_REPLY_TO};
 
-const IMAGES: [&str; 4] = ["hotdog-01.jpg", "hotdog-02.jpg", "other-01.jpg", "other-02.jpg"];
+const IMAGES: [&str; 4] = [
+    "hotdog-01.jpg",
+    "hotdog-02.jpg",
+    "other-01.jpg",
+    "other-02.jpg",
+];
 
 /// answer id → vote, per image, as read back from the label files.
 async fn answers_in_files(ctx: &AppContext) -> HashMap<String, Vec<(String, Vote)>> {
     let mut out = HashMap::new();
     for image in IMAGES {
-        let lines = match ctx.backend.store.get(&keys::label_file(image)).await.unwrap() {
+        let lines = match ctx
+            .backend
+            .store
+            .get(&keys::label_file(image))
+            .await
+            .unwrap()
+        {
             Some(o) => {
                 let f = LabelFile::parse(&o.bytes);
-                assert_eq!(f.malformed, 0, "{image} has malformed lines (a torn write?)");
+                assert_eq!(
+                    f.malformed, 0,
+                    "{image} has malformed lines (a torn write?)"
+                );
                 f.lines
                     .into_iter()
                     .map(|l| match l {
@@ -43,7 +59,11 @@ async fn answers_in_files(ctx: &AppContext) -> HashMap<String, Vec<(String, Vote
 
 /// Waits until every submitted answer is in its file, then checks nothing is missing or
 /// doubled. Returns (submitted, found, lost, duplicated).
-async fn settle(ctx: &AppContext, submitted: &HashMap<String, HashMap<String, Vote>>, within: Duration) -> (usize, usize, usize, usize) {
+async fn settle(
+    ctx: &AppContext,
+    submitted: &HashMap<String, HashMap<String, Vote>>,
+    within: Duration,
+) -> (usize, usize, usize, usize) {
     let deadline = Instant::now() + within;
     loop {
         let files = answers_in_files(ctx).await;
@@ -57,9 +77,16 @@ async fn settle(ctx: &AppContext, submitted: &HashMap<String, HashMap<String, Vo
                 let mut counts: HashMap<&str, usize> = HashMap::new();
                 for (id, vote) in got {
                     *counts.entry(id.as_str()).or_default() += 1;
-                    assert_eq!(want.get(id), Some(vote), "{image}: answer {id} was never submitted with that vote");
+                    assert_eq!(
+                        want.get(id),
+                        Some(vote),
+                        "{image}: answer {id} was never submitted with that vote"
+                    );
                 }
-                lost += want.keys().filter(|id| !counts.contains_key(id.as_str())).count();
+                lost += want
+                    .keys()
+                    .filter(|id| !counts.contains_key(id.as_str()))
+                    .count();
                 duplicated += counts.values().map(|c| c - 1).sum::<usize>();
             }
             return (total, found, lost, duplicated);
@@ -68,11 +95,18 @@ async fn settle(ctx: &AppContext, submitted: &HashMap<String, HashMap<String, Vo
     }
 }
 
-fn label_process(i: &Install, rounds: usize, seed: usize) -> std::thread::JoinHandle<Vec<(String, Vote, String)>> {
+fn label_process(
+    i: &Install,
+    rounds: usize,
+    seed: usize,
+) -> std::thread::JoinHandle<Vec<(String, Vote, String)>> {
     let cmd = i.command(&[]);
     let args: Vec<String> = i.args.clone();
     let bin = common::install::BIN.to_string();
-    let envs: Vec<(String, String)> = cmd.get_envs().filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string()))).collect();
+    let envs: Vec<(String, String)> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect();
     std::thread::spawn(move || {
         let mut mine = Vec::new();
         for r in 0..rounds {
@@ -89,11 +123,23 @@ fn label_process(i: &Install, rounds: usize, seed: usize) -> std::thread::JoinHa
                 .stdin(Stdio::null())
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "label failed: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "label failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             for a in v["answers"].as_array().unwrap() {
-                let vote = if a["vote"] == "1" { Vote::HotDog } else { Vote::NotHotDog };
-                mine.push((a["image"].as_str().unwrap().to_string(), vote, a["answer_id"].as_str().unwrap().to_string()));
+                let vote = if a["vote"] == "1" {
+                    Vote::HotDog
+                } else {
+                    Vote::NotHotDog
+                };
+                mine.push((
+                    a["image"].as_str().unwrap().to_string(),
+                    vote,
+                    a["answer_id"].as_str().unwrap().to_string(),
+                ));
             }
         }
         mine
@@ -104,15 +150,27 @@ async fn no_answer_lost_or_duplicated(i: Install, labellers: usize, rounds: usiz
     let ctx = i.context().await;
     let _w1 = Stop(i.worker());
     let _w2 = Stop(i.worker());
-    let threads: Vec<_> = (0..labellers).map(|l| label_process(&i, rounds, l)).collect();
+    let threads: Vec<_> = (0..labellers)
+        .map(|l| label_process(&i, rounds, l))
+        .collect();
     let mut submitted: HashMap<String, HashMap<String, Vote>> = HashMap::new();
     for t in threads {
         for (image, vote, id) in t.join().unwrap() {
-            assert!(submitted.entry(image).or_default().insert(id, vote).is_none(), "answer ids are unique");
+            assert!(
+                submitted
+                    .entry(image)
+                    .or_default()
+                    .insert(id, vote)
+                    .is_none(),
+                "answer ids are unique"
+            );
         }
     }
     let (total, found, lost, duplicated) = settle(&ctx, &submitted, Duration::from_secs(120)).await;
-    eprintln!("GUARANTEE 1 {:?}: submitted {total} found {found} lost {lost} duplicated {duplicated}", ctx.backend.kind);
+    eprintln!(
+        "GUARANTEE 1 {:?}: submitted {total} found {found} lost {lost} duplicated {duplicated}",
+        ctx.backend.kind
+    );
     assert_eq!(total, labellers * rounds * IMAGES.len());
     assert_eq!((lost, duplicated, found), (0, 0, total));
 }
@@ -129,7 +187,10 @@ async fn g1_no_answer_lost_or_duplicated_aws() {
 }
 
 fn kill9(child: &mut std::process::Child) {
-    let _ = Command::new("kill").arg("-9").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-9")
+        .arg(child.id().to_string())
+        .status();
     let _ = child.wait();
 }
 
@@ -148,19 +209,42 @@ async fn crash_safety(i: Install, requests: usize, rounds: usize) {
     for n in 0..requests {
         let id = format!("req-{n}");
         let body = format!("{n} {} {}", n * 2, n % 7);
-        expected.insert(id.clone(), hotdog_tui::domain::numbers::compute(&body).unwrap().to_string());
+        expected.insert(
+            id.clone(),
+            hotdog_tui::domain::numbers::compute(&body)
+                .unwrap()
+                .to_string(),
+        );
         let mut attributes = BTreeMap::new();
         attributes.insert(ATTR_REPLY_TO.to_string(), client.reply_url().to_string());
         attributes.insert(ATTR_CORRELATION_ID.to_string(), id);
         batch.push(OutgoingMessage { body, attributes });
         if batch.len() == 10 {
-            ctx.backend.queues.send_batch(&ctx.resources.requests, std::mem::take(&mut batch)).await.unwrap();
+            ctx.backend
+                .queues
+                .send_batch(&ctx.resources.requests, std::mem::take(&mut batch))
+                .await
+                .unwrap();
         }
     }
     let mut submitted: HashMap<String, HashMap<String, Vote>> = HashMap::new();
     for r in 0..rounds {
-        let answers: Vec<(String, Vote)> = IMAGES.iter().map(|img| (img.to_string(), if r % 3 == 0 { Vote::HotDog } else { Vote::NotHotDog })).collect();
-        let ids = hotdog_tui::labelling::submit_round(&ctx, &answers).await.unwrap();
+        let answers: Vec<(String, Vote)> = IMAGES
+            .iter()
+            .map(|img| {
+                (
+                    img.to_string(),
+                    if r % 3 == 0 {
+                        Vote::HotDog
+                    } else {
+                        Vote::NotHotDog
+                    },
+                )
+            })
+            .collect();
+        let ids = hotdog_tui::labelling::submit_round(&ctx, &answers)
+            .await
+            .unwrap();
         for ((image, vote), id) in answers.into_iter().zip(ids) {
             submitted.entry(image).or_default().insert(id, vote);
         }
@@ -181,7 +265,10 @@ async fn crash_safety(i: Install, requests: usize, rounds: usize) {
             answered.insert(r.correlation_id.clone(), r.text);
         }
     }
-    assert_eq!(answered, expected, "every request answered, each with its own right answer");
+    assert_eq!(
+        answered, expected,
+        "every request answered, each with its own right answer"
+    );
     let (total, found, lost, duplicated) = settle(&ctx, &submitted, Duration::from_secs(120)).await;
     let logs = count_logs(&ctx).await;
     eprintln!(
@@ -215,8 +302,22 @@ async fn g2_local_store_survives_kill_at_any_moment() {
     let mut rng = fastrand::Rng::with_seed(7);
     for _ in 0..8 {
         for r in 0..40 {
-            let answers: Vec<(String, Vote)> = IMAGES.iter().map(|img| (img.to_string(), if r % 2 == 0 { Vote::HotDog } else { Vote::NotHotDog })).collect();
-            let ids = hotdog_tui::labelling::submit_round(&ctx, &answers).await.unwrap();
+            let answers: Vec<(String, Vote)> = IMAGES
+                .iter()
+                .map(|img| {
+                    (
+                        img.to_string(),
+                        if r % 2 == 0 {
+                            Vote::HotDog
+                        } else {
+                            Vote::NotHotDog
+                        },
+                    )
+                })
+                .collect();
+            let ids = hotdog_tui::labelling::submit_round(&ctx, &answers)
+                .await
+                .unwrap();
             for ((image, vote), id) in answers.into_iter().zip(ids) {
                 submitted.entry(image).or_default().insert(id, vote);
             }
@@ -225,21 +326,38 @@ async fn g2_local_store_survives_kill_at_any_moment() {
         std::thread::sleep(Duration::from_millis(rng.u64(5..120)));
         kill9(&mut w);
         let db = rusqlite::Connection::open(i.data_dir().join("queues.sqlite3")).unwrap();
-        let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(check, "ok");
         db.execute_batch("BEGIN IMMEDIATE; COMMIT;").unwrap(); // not left locked
         for image in IMAGES {
-            if let Some(o) = ctx.backend.store.get(&keys::label_file(image)).await.unwrap() {
-                assert_eq!(LabelFile::parse(&o.bytes).malformed, 0, "torn write in {image}");
+            if let Some(o) = ctx
+                .backend
+                .store
+                .get(&keys::label_file(image))
+                .await
+                .unwrap()
+            {
+                assert_eq!(
+                    LabelFile::parse(&o.bytes).malformed,
+                    0,
+                    "torn write in {image}"
+                );
             }
         }
     }
     let _last = Stop(i.worker());
     let (total, found, lost, duplicated) = settle(&ctx, &submitted, Duration::from_secs(60)).await;
-    eprintln!("GUARANTEE 2b: 8 kills; answers submitted {total} found {found} lost {lost} duplicated {duplicated}");
+    eprintln!(
+        "GUARANTEE 2b: 8 kills; answers submitted {total} found {found} lost {lost} duplicated {duplicated}"
+    );
     assert_eq!((lost, duplicated, found), (0, 0, total));
     let listed = ctx.backend.store.list_all("").await.unwrap();
-    assert!(listed.iter().all(|m| !m.key.contains(".tmp-")), "temp files never show as objects");
+    assert!(
+        listed.iter().all(|m| !m.key.contains(".tmp-")),
+        "temp files never show as objects"
+    );
 }
 
 /// A labeller killed right after sending a round: the round is in the queue and lands.
@@ -253,8 +371,15 @@ async fn g2_labeller_killed_after_sending_loses_nothing() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut submitted: HashMap<String, HashMap<String, Vote>> = HashMap::new();
     for a in v["answers"].as_array().unwrap() {
-        let vote = if a["vote"] == "1" { Vote::HotDog } else { Vote::NotHotDog };
-        submitted.entry(a["image"].as_str().unwrap().into()).or_default().insert(a["answer_id"].as_str().unwrap().into(), vote);
+        let vote = if a["vote"] == "1" {
+            Vote::HotDog
+        } else {
+            Vote::NotHotDog
+        };
+        submitted
+            .entry(a["image"].as_str().unwrap().into())
+            .or_default()
+            .insert(a["answer_id"].as_str().unwrap().into(), vote);
     }
     for img in IMAGES {
         submitted.entry(img.to_string()).or_default();
@@ -272,18 +397,37 @@ async fn poison_messages(i: Install) {
     let _w = Stop(i.worker());
     let big = "7 ".repeat(120 * 1024);
     let mut plain = vec!["garbage\u{1b}[2J", "", "not numbers", "1,-1", big.as_str()];
-    if matches!(ctx.backend.kind, hotdog_tui::backend::BackendKind::Aws { .. }) {
+    if matches!(
+        ctx.backend.kind,
+        hotdog_tui::backend::BackendKind::Aws { .. }
+    ) {
         plain.retain(|b| !b.is_empty()); // real SQS refuses empty bodies
     }
     for body in &plain {
-        q.send(&ctx.resources.requests, OutgoingMessage::plain(*body)).await.unwrap();
+        q.send(&ctx.resources.requests, OutgoingMessage::plain(*body))
+            .await
+            .unwrap();
     }
     // A ReplyTo that does not exist, and one that is not a reply queue at all.
-    for reply_to in [format!("{}-gone", ctx.resources.requests.replace("requests", "hotdog-reply-x")), ctx.resources.labels.clone()] {
+    for reply_to in [
+        format!(
+            "{}-gone",
+            ctx.resources.requests.replace("requests", "hotdog-reply-x")
+        ),
+        ctx.resources.labels.clone(),
+    ] {
         let mut attributes = BTreeMap::new();
         attributes.insert(ATTR_REPLY_TO.to_string(), reply_to);
         attributes.insert(ATTR_CORRELATION_ID.to_string(), "c".to_string());
-        q.send(&ctx.resources.requests, OutgoingMessage { body: "1 2".into(), attributes }).await.unwrap();
+        q.send(
+            &ctx.resources.requests,
+            OutgoingMessage {
+                body: "1 2".into(),
+                attributes,
+            },
+        )
+        .await
+        .unwrap();
     }
     let bad_labels = [
         "garbage",
@@ -291,48 +435,126 @@ async fn poison_messages(i: Install) {
         r#"{"v":1,"labeller":"x","answers":[{"image":"hotdog-01.jpg","vote":5,"answer_id":"a","at":"t"}]}"#,
         r#"{"v":9,"labeller":"x","answers":[]}"#,
     ];
-    for body in bad_labels.iter().filter(|b| !b.is_empty() || matches!(ctx.backend.kind, hotdog_tui::backend::BackendKind::Local { .. })) {
-        q.send(&ctx.resources.labels, OutgoingMessage::plain(*body)).await.unwrap();
+    for body in bad_labels.iter().filter(|b| {
+        !b.is_empty()
+            || matches!(
+                ctx.backend.kind,
+                hotdog_tui::backend::BackendKind::Local { .. }
+            )
+    }) {
+        q.send(&ctx.resources.labels, OutgoingMessage::plain(*body))
+            .await
+            .unwrap();
     }
     // An answer for an unknown image beside a good one: the good one still lands.
-    let (body, ids) = hotdog_tui::labelling::submission_body("x", &[("no-such.jpg".into(), Vote::HotDog), ("hotdog-01.jpg".into(), Vote::HotDog)]);
-    q.send(&ctx.resources.labels, OutgoingMessage::plain(body)).await.unwrap();
+    let (body, ids) = hotdog_tui::labelling::submission_body(
+        "x",
+        &[
+            ("no-such.jpg".into(), Vote::HotDog),
+            ("hotdog-01.jpg".into(), Vote::HotDog),
+        ],
+    );
+    q.send(&ctx.resources.labels, OutgoingMessage::plain(body))
+        .await
+        .unwrap();
     // Meanwhile everyone else is served.
     let client = ComputeClient::open(&ctx).await.unwrap();
     let good = client.call("3 4 5", Duration::from_secs(60)).await.unwrap();
-    assert_eq!(good.text, "minimum is 3 maximum is 5 average is 4 median is 4");
+    assert_eq!(
+        good.text,
+        "minimum is 3 maximum is 5 average is 4 median is 4"
+    );
     client.close().await;
     let mut replies = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while replies.len() < plain.len() && Instant::now() < deadline {
-        for m in q.receive(&ctx.resources.responses, 10, Duration::from_secs(1), Duration::from_secs(30)).await.unwrap() {
+        for m in q
+            .receive(
+                &ctx.resources.responses,
+                10,
+                Duration::from_secs(1),
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap()
+        {
             replies.push(m.body);
         }
     }
     replies.sort();
     assert_eq!(replies.len(), plain.len(), "{replies:?}");
-    assert!(replies.iter().any(|r| r.starts_with("\"garbage�[2J\" is not a whole number")), "{replies:?}");
-    assert!(replies.iter().any(|r| r.starts_with("\"not\" is not a whole number")));
-    assert!(replies.iter().any(|r| r == "-1 is a negative number: only whole numbers of 0 or more are accepted."));
-    assert!(replies.iter().any(|r| r == "122880 numbers were given, but at most 10 are accepted."), "{replies:?}");
-    let expected_dead = bad_labels.len() - usize::from(matches!(ctx.backend.kind, hotdog_tui::backend::BackendKind::Aws { .. }));
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.starts_with("\"garbage�[2J\" is not a whole number")),
+        "{replies:?}"
+    );
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.starts_with("\"not\" is not a whole number"))
+    );
+    assert!(
+        replies
+            .iter()
+            .any(|r| r == "-1 is a negative number: only whole numbers of 0 or more are accepted.")
+    );
+    assert!(
+        replies
+            .iter()
+            .any(|r| r == "122880 numbers were given, but at most 10 are accepted."),
+        "{replies:?}"
+    );
+    let expected_dead = bad_labels.len()
+        - usize::from(matches!(
+            ctx.backend.kind,
+            hotdog_tui::backend::BackendKind::Aws { .. }
+        ));
     let mut dead = 0;
     let deadline = Instant::now() + Duration::from_secs(30);
     while dead < expected_dead && Instant::now() < deadline {
-        dead += q.receive(&ctx.resources.labels_dlq, 10, Duration::from_secs(1), Duration::from_secs(30)).await.unwrap().len();
+        dead += q
+            .receive(
+                &ctx.resources.labels_dlq,
+                10,
+                Duration::from_secs(1),
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap()
+            .len();
     }
     assert_eq!(dead, expected_dead, "bad label messages are dead-lettered");
     let mut wanted = HashMap::new();
-    wanted.insert("hotdog-01.jpg".to_string(), HashMap::from([(ids[1].clone(), Vote::HotDog)]));
+    wanted.insert(
+        "hotdog-01.jpg".to_string(),
+        HashMap::from([(ids[1].clone(), Vote::HotDog)]),
+    );
     for img in &IMAGES[1..] {
         wanted.insert(img.to_string(), HashMap::new());
     }
     let (_, _, lost, duplicated) = settle(&ctx, &wanted, Duration::from_secs(30)).await;
     assert_eq!((lost, duplicated), (0, 0));
-    assert!(ctx.backend.store.get(&keys::label_file("no-such.jpg")).await.unwrap().is_none());
+    assert!(
+        ctx.backend
+            .store
+            .get(&keys::label_file("no-such.jpg"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let requests = q.depth(&ctx.resources.requests).await.unwrap();
-    assert_eq!(requests.visible + requests.in_flight, 0, "every request was handled and deleted");
-    eprintln!("GUARANTEE 4 {:?}: {} poison requests, {} bad label messages, 1 unknown image: all handled", ctx.backend.kind, plain.len() + 2, expected_dead);
+    assert_eq!(
+        requests.visible + requests.in_flight,
+        0,
+        "every request was handled and deleted"
+    );
+    eprintln!(
+        "GUARANTEE 4 {:?}: {} poison requests, {} bad label messages, 1 unknown image: all handled",
+        ctx.backend.kind,
+        plain.len() + 2,
+        expected_dead
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +576,12 @@ fn g7_no_secrets_in_logs() {
     let token = "hotdogDummySessionToken0123456789";
     let log = i.dir.path().join("log.txt");
     let _ = std::fs::remove_file(&log);
-    for args in [&["stats"][..], &["label", "hotdog-01.jpg=1"], &["compute", "--timeout", "1", "1 2"], &["--bucket", "no-such-bucket-x", "stats"]] {
+    for args in [
+        &["stats"][..],
+        &["label", "hotdog-01.jpg=1"],
+        &["compute", "--timeout", "1", "1 2"],
+        &["--bucket", "no-such-bucket-x", "stats"],
+    ] {
         let out = i
             .command(args)
             .env("AWS_ACCESS_KEY_ID", key_id)
@@ -364,14 +591,25 @@ fn g7_no_secrets_in_logs() {
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         for s in [key_id, secret, token, "X-Amz-Signature", "Signature="] {
             assert!(!all.contains(s), "{s} appeared on screen");
         }
     }
     let written = std::fs::read_to_string(&log).unwrap();
     assert!(written.len() > 200, "the debug log was written");
-    for s in [key_id, secret, token, "X-Amz-Signature", "Signature=", "x-amz-security-token"] {
+    for s in [
+        key_id,
+        secret,
+        token,
+        "X-Amz-Signature",
+        "Signature=",
+        "x-amz-security-token",
+    ] {
         assert!(!written.contains(s), "{s} appeared in the log");
     }
 }
@@ -421,7 +659,16 @@ fn g5_upload_rejects_bad_images_with_reasons_and_writes_nothing() {
         ("bomb.png", "too large"),
         ("huge.png", "the file is 50.0 MiB but the limit is 10.0 MiB"),
     ] {
-        assert!(stdout.lines().any(|l| l.contains(name) && l.contains("rejected") && l.contains(reason)), "{name}: {stdout}");
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(name) && l.contains("rejected") && l.contains(reason)),
+            "{name}: {stdout}"
+        );
     }
-    assert_eq!(i.stats()["totals"]["images"].as_u64().unwrap(), before, "nothing was written");
+    assert_eq!(
+        i.stats()["totals"]["images"].as_u64().unwrap(),
+        before,
+        "nothing was written"
+    );
 }

@@ -215,7 +215,8 @@ pub trait MessageQueue: Send + Sync {
     ) -> Result<Vec<ReceivedMessage>>;
     /// Keeps a received message hidden for `visibility` from now (SQS
     /// ChangeMessageVisibility): a worker retrying through an outage holds on to its work.
-    async fn extend_visibility(&self, url: &str, receipt: &str, visibility: Duration) -> Result<()>;
+    async fn extend_visibility(&self, url: &str, receipt: &str, visibility: Duration)
+    -> Result<()>;
     /// Deletes up to 10 received messages by receipt.
     async fn delete_batch(&self, url: &str, receipts: &[String]) -> Result<()>;
     async fn depth(&self, url: &str) -> Result<QueueDepth>;

@@ -99,7 +99,7 @@ impl fmt::Display for Fraction {
         let cents = hundredths % 100;
         if cents == 0 {
             write!(f, "{whole}")
-        } else if cents % 10 == 0 {
+        } else if cents.is_multiple_of(10) {
             write!(f, "{whole}.{}", cents / 10)
         } else {
             write!(f, "{whole}.{cents:02}")
@@ -341,11 +341,28 @@ mod properties {
 
     /// The simplest correct parser, to compare against.
     fn reference(input: &str) -> Option<Vec<u64>> {
-        let tokens: Vec<&str> = input.split([',', ' ', '\t', '\n', '\r']).filter(|t| !t.is_empty()).collect();
-        if tokens.is_empty() || tokens.len() > MAX_NUMBERS || input.chars().any(|c| c.is_whitespace() && !matches!(c, ' ' | '\t' | '\n' | '\r')) {
+        let tokens: Vec<&str> = input
+            .split([',', ' ', '\t', '\n', '\r'])
+            .filter(|t| !t.is_empty())
+            .collect();
+        if tokens.is_empty()
+            || tokens.len() > MAX_NUMBERS
+            || input
+                .chars()
+                .any(|c| c.is_whitespace() && !matches!(c, ' ' | '\t' | '\n' | '\r'))
+        {
             return None;
         }
-        tokens.iter().map(|t| if t.bytes().all(|b| b.is_ascii_digit()) { t.parse().ok() } else { None }).collect()
+        tokens
+            .iter()
+            .map(|t| {
+                if t.bytes().all(|b| b.is_ascii_digit()) {
+                    t.parse().ok()
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     proptest! {

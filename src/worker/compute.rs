@@ -74,7 +74,10 @@ struct Answered {
 }
 
 /// Computes and logs one request. `Err` leaves the message for redelivery.
-async fn answer(ctx: &AppContext, m: ReceivedMessage) -> Result<Answered, (BackendError, ReceivedMessage)> {
+async fn answer(
+    ctx: &AppContext,
+    m: ReceivedMessage,
+) -> Result<Answered, (BackendError, ReceivedMessage)> {
     let destination = destination(&m);
     let correlation_id = match &destination {
         Destination::ReplyTo { correlation_id, .. } => correlation_id.clone(),
@@ -115,7 +118,11 @@ async fn answer(ctx: &AppContext, m: ReceivedMessage) -> Result<Answered, (Backe
 }
 
 /// Returns the messages that could not be finished (backend trouble), to retry in place.
-pub(super) async fn process_batch(ctx: &AppContext, reporter: &Reporter, batch: Vec<ReceivedMessage>) -> Vec<ReceivedMessage> {
+pub(super) async fn process_batch(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    batch: Vec<ReceivedMessage>,
+) -> Vec<ReceivedMessage> {
     let results = join_all(batch.into_iter().map(|m| answer(ctx, m))).await;
     let mut answered = Vec::new();
     let mut held = Vec::new();
@@ -125,9 +132,7 @@ pub(super) async fn process_batch(ctx: &AppContext, reporter: &Reporter, batch: 
             Err((e, m)) => {
                 held.push(m);
                 reporter.update(|s| s.retries += 1);
-                reporter.error(format!(
-                    "could not write a request's log: {e}; retrying"
-                ));
+                reporter.error(format!("could not write a request's log: {e}; retrying"));
             }
         }
     }
@@ -173,9 +178,9 @@ pub(super) async fn process_batch(ctx: &AppContext, reporter: &Reporter, batch: 
                     for (i, r) in indices.into_iter().zip(results) {
                         match r {
                             Ok(_) => done[i] = true,
-                            Err(e) => reporter.error(format!(
-                                "a reply could not be sent: {e}; retrying"
-                            )),
+                            Err(e) => {
+                                reporter.error(format!("a reply could not be sent: {e}; retrying"))
+                            }
                         }
                     }
                 }

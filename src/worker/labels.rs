@@ -191,9 +191,15 @@ pub(super) async fn process_batch(
         }
     }
     if !receipts.is_empty()
-        && let Err(e) = ctx.backend.queues.delete_batch(&ctx.resources.labels, &receipts).await
+        && let Err(e) = ctx
+            .backend
+            .queues
+            .delete_batch(&ctx.resources.labels, &receipts)
+            .await
     {
-        reporter.error(format!("could not delete written label messages: {e}; a redelivery is skipped by answer id"));
+        reporter.error(format!(
+            "could not delete written label messages: {e}; a redelivery is skipped by answer id"
+        ));
     }
     held
 }

@@ -274,7 +274,11 @@ async fn run_loop(
                         s.state = WorkerState::Retrying;
                         s.retries += 1;
                     });
-                    reporter.event(format!("holding {} messages; retrying in {:.1} s", held.len(), retry.as_secs_f64()));
+                    reporter.event(format!(
+                        "holding {} messages; retrying in {:.1} s",
+                        held.len(),
+                        retry.as_secs_f64()
+                    ));
                     tokio::select! {
                         _ = tokio::time::sleep(jitter(retry)) => {}
                         _ = shutdown.changed() => break,
@@ -282,7 +286,11 @@ async fn run_loop(
                     for m in &held {
                         // Best effort: if this fails too, another worker may take it over,
                         // which is harmless (log writes are create-only, answers carry ids).
-                        let _ = ctx.backend.queues.extend_visibility(&url, &m.receipt, config.visibility).await;
+                        let _ = ctx
+                            .backend
+                            .queues
+                            .extend_visibility(&url, &m.receipt, config.visibility)
+                            .await;
                     }
                     held = process(&ctx, &reporter, &known, job, held).await;
                     retry = (retry * 2).min(Duration::from_secs(10));
@@ -313,11 +321,22 @@ async fn run_loop(
 
 /// Processes one already-received batch outside any loop, as a worker would: used by
 /// tests that hand the same message over twice to prove redelivery is harmless.
-pub async fn process_received(ctx: &AppContext, labels_queue: bool, batch: Vec<ReceivedMessage>) -> WorkerStatus {
+pub async fn process_received(
+    ctx: &AppContext,
+    labels_queue: bool,
+    batch: Vec<ReceivedMessage>,
+) -> WorkerStatus {
     let (status_tx, status) = watch::channel(WorkerStatus::default());
     let (events, _) = broadcast::channel(16);
-    let reporter = Reporter { status: Arc::new(status_tx), events };
-    let job = if labels_queue { Job::Labels } else { Job::Compute };
+    let reporter = Reporter {
+        status: Arc::new(status_tx),
+        events,
+    };
+    let job = if labels_queue {
+        Job::Labels
+    } else {
+        Job::Compute
+    };
     process(ctx, &reporter, &labels::KnownImages::default(), job, batch).await;
     status.borrow().clone()
 }

@@ -23,7 +23,11 @@ impl Install {
             "--log-file".into(),
             dir.path().join("log.txt").display().to_string(),
         ];
-        Install { dir, args, bucket: None }
+        Install {
+            dir,
+            args,
+            bucket: None,
+        }
     }
 
     pub fn aws() -> Install {
@@ -50,14 +54,22 @@ impl Install {
         let bucket = Some(format!("e2e-{tag}"));
         let i = Install { dir, args, bucket };
         let out = i.run(&["setup"]);
-        assert!(out.status.success(), "setup failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "setup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         i
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
-        c.args(&self.args).args(args).env("HOTDOG_USER", "e2e").env_remove("HOTDOG_CONFIG");
-        c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
+        c.args(&self.args)
+            .args(args)
+            .env("HOTDOG_USER", "e2e")
+            .env_remove("HOTDOG_CONFIG");
+        c.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
         c.env("HOME", self.dir.path()); // no user config file is read
         c
     }
@@ -67,12 +79,21 @@ impl Install {
     }
 
     pub fn worker(&self) -> Child {
-        self.command(&["worker"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+        self.command(&["worker"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     pub fn stats(&self) -> serde_json::Value {
         let out = self.run(&["stats", "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -85,15 +106,20 @@ pub struct Stop(pub Child);
 impl Drop for Stop {
     fn drop(&mut self) {
         // SIGTERM so the worker finishes what it holds; then reap it.
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
         let _ = self.0.wait();
     }
 }
 
 pub fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).trim().to_string(), String::from_utf8_lossy(&o.stderr).trim().to_string())
+    (
+        String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        String::from_utf8_lossy(&o.stderr).trim().to_string(),
+    )
 }
-
 
 impl Install {
     pub fn data_dir(&self) -> PathBuf {
@@ -111,10 +137,14 @@ impl Install {
         let mut argv = vec!["hotdog-tui".to_string()];
         argv.extend(self.args.iter().cloned());
         let flags = Flags::try_parse_from(argv).expect("flags");
-        let settings = hotdog_tui::config::Settings::merge(&flags.global, Default::default()).expect("settings");
+        let settings = hotdog_tui::config::Settings::merge(&flags.global, Default::default())
+            .expect("settings");
         if self.bucket.is_some() {
             let _ = super::moto::moto_options("unused"); // dummy credentials in this process
         }
-        hotdog_tui::context::connect(&settings).await.expect("connect").0
+        hotdog_tui::context::connect(&settings)
+            .await
+            .expect("connect")
+            .0
     }
 }

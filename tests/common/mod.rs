@@ -14,9 +14,12 @@ use hotdog_tui::context::{self, AppContext, SetupReport};
 /// A local backend on a fresh temp dir (kept alive by the returned guard).
 pub fn local_backend() -> (Backend, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (store, queues, _) = hotdog_tui::backend::local::open(dir.path()).expect("open local backend");
+    let (store, queues, _) =
+        hotdog_tui::backend::local::open(dir.path()).expect("open local backend");
     let backend = Backend {
-        kind: BackendKind::Local { data_dir: dir.path().to_path_buf() },
+        kind: BackendKind::Local {
+            data_dir: dir.path().to_path_buf(),
+        },
         store: Arc::new(store),
         queues: Arc::new(queues),
     };
@@ -28,7 +31,11 @@ pub async fn aws_backend() -> Backend {
     let bucket = moto::unique_name("contract");
     let (store, queues) = moto::aws_backend(&bucket).await;
     Backend {
-        kind: BackendKind::Aws { region: moto::MOTO_REGION.into(), endpoint: Some(moto::moto_endpoint()), bucket },
+        kind: BackendKind::Aws {
+            region: moto::MOTO_REGION.into(),
+            endpoint: Some(moto::moto_endpoint()),
+            bucket,
+        },
         store: Arc::new(store),
         queues: Arc::new(queues),
     }
@@ -54,7 +61,9 @@ pub async fn app_context(backend: Backend, user: &str) -> AppContext {
     };
     let names = unique_names(&bucket);
     let mut report = SetupReport::default();
-    let resources = context::ensure_queues(&backend, &names, &mut report).await.expect("queues");
+    let resources = context::ensure_queues(&backend, &names, &mut report)
+        .await
+        .expect("queues");
     AppContext {
         backend,
         resources,
@@ -80,7 +89,8 @@ pub fn local_settings(dir: &std::path::Path) -> Settings {
 pub fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("png");
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
     out.into_inner()
 }
 
@@ -99,7 +109,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

@@ -417,7 +417,12 @@ impl MessageQueue for SqsQueues {
         Ok(received)
     }
 
-    async fn extend_visibility(&self, url: &str, receipt: &str, visibility: Duration) -> Result<()> {
+    async fn extend_visibility(
+        &self,
+        url: &str,
+        receipt: &str,
+        visibility: Duration,
+    ) -> Result<()> {
         let what = queue_what(url);
         self.client
             .change_message_visibility()

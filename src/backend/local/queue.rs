@@ -30,11 +30,17 @@ pub struct LocalQueues {
 
 struct Inner {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    /// Jobs for the one thread that owns the connection (see `with_conn`).
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
 /// Wakers shared by every `LocalQueues` of this process, keyed by (database, queue).
-static WAKERS: LazyLock<Mutex<HashMap<(PathBuf, String), Arc<Notify>>>> =
+/// (database, queue) → the receivers' wake-up.
+type Wakers = Mutex<HashMap<(PathBuf, String), Arc<Notify>>>;
+
+static WAKERS: LazyLock<Wakers> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn waker(path: &Path, queue: &str) -> Arc<Notify> {
@@ -115,10 +121,23 @@ impl LocalQueues {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_error)?;
         conn.execute_batch(SCHEMA).map_err(db_error)?;
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let mut conn = conn;
+        std::thread::Builder::new()
+            .name("hotdog-queue-db".into())
+            .spawn(move || {
+                // Ends when the last `LocalQueues` clone (and so the sender) is dropped. A
+                // panicking job loses only its own answer (its caller sees an error).
+                for job in queue {
+                    let run = std::panic::AssertUnwindSafe(|| job(&mut conn));
+                    let _ = std::panic::catch_unwind(run);
+                }
+            })
+            .map_err(|e| BackendError::Other(format!("cannot start the queue thread: {e}")))?;
         Ok(LocalQueues {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                conn: Mutex::new(conn),
+                jobs,
             }),
         })
     }
@@ -127,16 +146,18 @@ impl LocalQueues {
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner
-                .conn
-                .lock()
-                .map_err(|_| BackendError::Other("queue database lock poisoned".into()))?;
-            f(&mut conn).map_err(db_error)
-        })
-        .await
-        .map_err(|e| BackendError::Other(format!("queue task failed: {e}")))?
+        // One thread owns the connection and runs the jobs in order: no lock to contend
+        // for and no blocking-pool hand-off per call, which dominated under load.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            // The caller may have gone (cancelled receive): nothing to tell then.
+            let _ = tx.send(f(conn).map_err(db_error));
+        });
+        if self.inner.jobs.send(job).is_err() {
+            return Err(BackendError::Other("the queue thread has stopped".into()));
+        }
+        rx.await
+            .map_err(|_| BackendError::Other("the queue thread dropped a job".into()))?
     }
 
     /// Change stamp of the database files: differs after any process commits.
@@ -422,7 +443,12 @@ impl MessageQueue for LocalQueues {
         }
     }
 
-    async fn extend_visibility(&self, url: &str, receipt: &str, visibility: Duration) -> Result<()> {
+    async fn extend_visibility(
+        &self,
+        url: &str,
+        receipt: &str,
+        visibility: Duration,
+    ) -> Result<()> {
         let (queue, receipt) = (url.to_string(), receipt.to_string());
         let until = now_ms() + visibility.as_millis() as i64;
         self.with_conn(move |c| {
