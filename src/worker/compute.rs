@@ -223,6 +223,11 @@ pub(super) async fn process_batch(
         s.requests_answered += answered_n;
         s.requests_refused += refused_n;
     });
+    if answered_n > 0 {
+        reporter.batch_event(format!(
+            "answered {answered_n} requests ({refused_n} refused as bad input)"
+        ));
+    }
     held
 }
 

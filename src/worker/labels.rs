@@ -163,11 +163,15 @@ pub(super) async fn process_batch(
         .await;
     for (image, count, sources, result) in writes {
         match result {
-            Ok(Some(o)) => reporter.update(|s| {
-                s.answers_written += o.added as u64;
-                s.answers_duplicate += o.already_there as u64;
-                s.retries += u64::from(o.conflicts);
-            }),
+            Ok(Some(o)) => {
+                reporter.update(|s| {
+                    s.answers_written += o.added as u64;
+                    s.answers_duplicate += o.already_there as u64;
+                    s.retries += u64::from(o.conflicts);
+                });
+                let extra = if o.already_there > 0 { format!(", {} already there", o.already_there) } else { String::new() };
+                reporter.batch_event(format!("wrote {} answers to labels/{}.txt{extra}", o.added, display_safe(&image)));
+            }
             Ok(None) => reporter.error(format!(
                 "{count} answers for unknown image {} were dropped (no images/ object of that name)",
                 display_safe(&image)

@@ -106,6 +106,18 @@ impl Reporter {
         });
     }
 
+    /// A routine event (one per batch): shown in the TUI's log, logged at debug only, so a
+    /// busy headless worker does not flood its output.
+    pub(crate) fn batch_event(&self, text: String) {
+        tracing::debug!("{text}");
+        // No subscriber is fine: the headless worker only logs.
+        let _ = self.events.send(WorkerEvent {
+            at: clock(),
+            text,
+            is_error: false,
+        });
+    }
+
     pub(crate) fn error(&self, text: String) {
         tracing::warn!("{text}");
         let t = text.clone();
@@ -205,7 +217,12 @@ pub fn spawn(ctx: AppContext, config: WorkerConfig) -> WorkerHandle {
             }
         });
     }
-    reporter.event("worker started".into());
+    // Said from a task so a subscriber that joins right after `spawn` still hears it.
+    let hello = reporter.clone();
+    tasks.spawn(async move {
+        tokio::task::yield_now().await;
+        hello.event("worker started".into());
+    });
     WorkerHandle {
         status,
         events,
