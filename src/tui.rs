@@ -85,6 +85,8 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut terminal_ok = true;
+    // Test hook: the terminal-restore test needs a real panic in the middle of a session.
+    let panic_for_test = std::env::var_os("HOTDOG_TUI_TEST_PANIC").is_some();
     let mut bench = opts.bench_startup.then_some(StartupBench {
         started,
         first_frame: None,
@@ -99,6 +101,9 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
                 absorb(&mut state, &mut runner, Action::Quit);
             }
             state.dirty = false;
+            if panic_for_test {
+                panic!("deliberate panic (HOTDOG_TUI_TEST_PANIC is set)");
+            }
             if let Some(b) = &mut bench
                 && b.record(&state)
             {

@@ -232,3 +232,13 @@ fn tui_too_small_terminal_says_so() {
     t.keys(&["C-c"]);
     t.assert_restored();
 }
+
+#[test]
+fn tui_restores_the_terminal_on_panic() {
+    let i = Install::local();
+    let t = Tmux::start(&format!("RUST_BACKTRACE=0 HOTDOG_TUI_TEST_PANIC=1 {}", session_command(&i, "")), 100, 30);
+    t.assert_restored();
+    let screen = t.capture();
+    assert!(screen.contains("deliberate panic"), "{screen}");
+    assert!(screen.contains("EXITED:101"), "{screen}");
+}
