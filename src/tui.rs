@@ -61,8 +61,15 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
         // Cannot fail: `rx` is alive in this function.
         let _ = tx.send(Action::Key(key));
     }
-    let worker = (!opts.no_worker)
-        .then(|| crate::worker::spawn(ctx.clone(), crate::worker::WorkerConfig::default()));
+    let worker = (!opts.no_worker).then(|| {
+        crate::worker::spawn(
+            ctx.clone(),
+            crate::worker::WorkerConfig {
+                pollers: 2,
+                ..Default::default()
+            },
+        )
+    });
     let size = terminal.size()?;
     let seed = fastrand::u64(..);
     let mut state = State::new(

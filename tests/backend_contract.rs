@@ -604,7 +604,12 @@ async fn redelivered_requests_write_one_log(b: Backend) {
     worker::process_received(&ctx, false, batch.clone()).await;
     // The first handling answered and deleted it; a redelivery brings the same message
     // (same id, same send time) back, as SQS does after a worker dies before deleting.
-    let depth = ctx.backend.queues.depth(&ctx.resources.requests).await.unwrap();
+    let depth = ctx
+        .backend
+        .queues
+        .depth(&ctx.resources.requests)
+        .await
+        .unwrap();
     assert_eq!(depth.visible + depth.in_flight, 0);
     let redelivered = batch.clone();
     worker::process_received(&ctx, false, redelivered).await;

@@ -236,7 +236,14 @@ fn tui_too_small_terminal_says_so() {
 #[test]
 fn tui_restores_the_terminal_on_panic() {
     let i = Install::local();
-    let t = Tmux::start(&format!("RUST_BACKTRACE=0 HOTDOG_TUI_TEST_PANIC=1 {}", session_command(&i, "")), 100, 30);
+    let t = Tmux::start(
+        &format!(
+            "RUST_BACKTRACE=0 HOTDOG_TUI_TEST_PANIC=1 {}",
+            session_command(&i, "")
+        ),
+        100,
+        30,
+    );
     t.assert_restored();
     let screen = t.capture();
     assert!(screen.contains("deliberate panic"), "{screen}");

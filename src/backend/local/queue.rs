@@ -1,7 +1,7 @@
 //! Queues as tables in one SQLite database (WAL), with SQS semantics: visibility timeouts,
 //! receive counts, a dead-letter queue after the receive limit, batches of 10. A send wakes
-//! receivers in the same process at once; other processes' sends are noticed by watching
-//! the database files' change stamps every 20 ms (a `stat`, no query, so idle costs nothing).
+//! receivers in the same process at once; other processes' sends are noticed by one watcher
+//! task per database that `stat`s its files every 20 ms (no query, so idle costs little).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -40,8 +40,7 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// (database, queue) → the receivers' wake-up.
 type Wakers = Mutex<HashMap<(PathBuf, String), Arc<Notify>>>;
 
-static WAKERS: LazyLock<Wakers> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static WAKERS: LazyLock<Wakers> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 fn waker(path: &Path, queue: &str) -> Arc<Notify> {
     match WAKERS.lock() {
@@ -51,6 +50,59 @@ fn waker(path: &Path, queue: &str) -> Arc<Notify> {
             .clone(),
         Err(_) => Arc::new(Notify::new()),
     }
+}
+
+/// Change stamp of the database files: differs after any process commits.
+type Stamp = (Option<SystemTime>, u64, Option<SystemTime>, u64);
+
+fn file_stamp(db: &Path) -> Stamp {
+    let wal = db.with_extension("sqlite3-wal");
+    let m = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let (a, b) = m(&wal).unwrap_or((None, 0));
+    let (c, d) = m(db).unwrap_or((None, 0));
+    (a, b, c, d)
+}
+
+/// One watcher task per database in this process: it `stat`s the files every 20 ms and wakes
+/// every receiver of that database when another process committed, so idle receivers cost
+/// one `stat` per tick in total instead of one each.
+static WATCHERS: LazyLock<Mutex<HashMap<PathBuf, tokio::task::JoinHandle<()>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn ensure_watcher(db: &Path) {
+    let Ok(mut watchers) = WATCHERS.lock() else {
+        return;
+    };
+    if watchers.get(db).is_some_and(|h| !h.is_finished()) {
+        return;
+    }
+    let path = db.to_path_buf();
+    let handle = tokio::spawn(async move {
+        let mut stamp = file_stamp(&path);
+        loop {
+            tokio::time::sleep(CROSS_PROCESS_POLL).await;
+            let current = file_stamp(&path);
+            if current != stamp {
+                stamp = current;
+                let wakers: Vec<Arc<Notify>> = match WAKERS.lock() {
+                    Ok(map) => map
+                        .iter()
+                        .filter(|((p, _), _)| *p == path)
+                        .map(|(_, n)| n.clone())
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+                for w in wakers {
+                    w.notify_waiters();
+                }
+            }
+        }
+    });
+    watchers.insert(db.to_path_buf(), handle);
 }
 
 fn now_ms() -> i64 {
@@ -158,19 +210,6 @@ impl LocalQueues {
         }
         rx.await
             .map_err(|_| BackendError::Other("the queue thread dropped a job".into()))?
-    }
-
-    /// Change stamp of the database files: differs after any process commits.
-    fn file_stamp(&self) -> (Option<SystemTime>, u64, Option<SystemTime>, u64) {
-        let wal = self.inner.path.with_extension("sqlite3-wal");
-        let m = |p: &Path| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (m.modified().ok(), m.len()))
-        };
-        let (a, b) = m(&wal).unwrap_or((None, 0));
-        let (c, d) = m(&self.inner.path).unwrap_or((None, 0));
-        (a, b, c, d)
     }
 
     fn try_receive(
@@ -402,8 +441,7 @@ impl MessageQueue for LocalQueues {
         let max = max.clamp(1, crate::backend::MAX_BATCH);
         let deadline = Instant::now() + wait;
         let notify = waker(&self.inner.path, url);
-        let mut stamp = self.file_stamp();
-        let mut last_query = Instant::now();
+        ensure_watcher(&self.inner.path);
         loop {
             // Register for wake-ups before looking, so a send in between is not missed.
             let notified = notify.notified();
@@ -413,7 +451,6 @@ impl MessageQueue for LocalQueues {
             let got = self
                 .with_conn(move |c| Self::try_receive(c, &queue, max, visibility))
                 .await?;
-            last_query = Instant::now().max(last_query);
             match got {
                 None => {
                     return Err(BackendError::NotFound {
@@ -423,23 +460,14 @@ impl MessageQueue for LocalQueues {
                 Some(messages) if !messages.is_empty() => return Ok(messages),
                 Some(_) => {}
             }
-            // Wait for a same-process send, another process's commit, or a visibility expiry.
-            loop {
-                let now = Instant::now();
-                if now >= deadline {
-                    return Ok(Vec::new());
-                }
-                let nap = CROSS_PROCESS_POLL.min(deadline - now);
-                if tokio::time::timeout(nap, notified.as_mut()).await.is_ok() {
-                    break;
-                }
-                let current = self.file_stamp();
-                if current != stamp || last_query.elapsed() >= REQUERY_EVERY {
-                    stamp = current;
-                    break;
-                }
+            // Wait for a send (this process, or another one seen by the watcher), or look
+            // again after a while: visibility timeouts expire without any write.
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
             }
-            last_query = Instant::now();
+            let nap = REQUERY_EVERY.min(deadline - now);
+            let _ = tokio::time::timeout(nap, notified.as_mut()).await;
         }
     }
 
