@@ -186,6 +186,31 @@ async fn g1_no_answer_lost_or_duplicated_aws() {
     no_answer_lost_or_duplicated(Install::aws(), 8, 6).await;
 }
 
+/// Submits `rounds` rounds of the 4 images through the label queue (every `hot_every`-th
+/// round votes hot dog) and records each answer id with its vote.
+async fn submit_rounds(
+    ctx: &AppContext,
+    rounds: usize,
+    hot_every: usize,
+    into: &mut HashMap<String, HashMap<String, Vote>>,
+) {
+    for r in 0..rounds {
+        let vote = if r % hot_every == 0 {
+            Vote::HotDog
+        } else {
+            Vote::NotHotDog
+        };
+        let answers: Vec<(String, Vote)> =
+            IMAGES.iter().map(|img| (img.to_string(), vote)).collect();
+        let ids = hotdog_tui::labelling::submit_round(ctx, &answers)
+            .await
+            .unwrap();
+        for ((image, vote), id) in answers.into_iter().zip(ids) {
+            into.entry(image).or_default().insert(id, vote);
+        }
+    }
+}
+
 fn kill9(child: &mut std::process::Child) {
     let _ = Command::new("kill")
         .arg("-9")
@@ -227,28 +252,8 @@ async fn crash_safety(i: Install, requests: usize, rounds: usize) {
                 .unwrap();
         }
     }
-    let mut submitted: HashMap<String, HashMap<String, Vote>> = HashMap::new();
-    for r in 0..rounds {
-        let answers: Vec<(String, Vote)> = IMAGES
-            .iter()
-            .map(|img| {
-                (
-                    img.to_string(),
-                    if r % 3 == 0 {
-                        Vote::HotDog
-                    } else {
-                        Vote::NotHotDog
-                    },
-                )
-            })
-            .collect();
-        let ids = hotdog_tui::labelling::submit_round(&ctx, &answers)
-            .await
-            .unwrap();
-        for ((image, vote), id) in answers.into_iter().zip(ids) {
-            submitted.entry(image).or_default().insert(id, vote);
-        }
-    }
+    let mut submitted = HashMap::new();
+    submit_rounds(&ctx, rounds, 3, &mut submitted).await;
     let mut first = i.worker();
     let deadline = Instant::now() + Duration::from_secs(30);
     while count_logs(&ctx).await == 0 && Instant::now() < deadline {
@@ -301,27 +306,7 @@ async fn g2_local_store_survives_kill_at_any_moment() {
     let mut submitted: HashMap<String, HashMap<String, Vote>> = HashMap::new();
     let mut rng = fastrand::Rng::with_seed(7);
     for _ in 0..8 {
-        for r in 0..40 {
-            let answers: Vec<(String, Vote)> = IMAGES
-                .iter()
-                .map(|img| {
-                    (
-                        img.to_string(),
-                        if r % 2 == 0 {
-                            Vote::HotDog
-                        } else {
-                            Vote::NotHotDog
-                        },
-                    )
-                })
-                .collect();
-            let ids = hotdog_tui::labelling::submit_round(&ctx, &answers)
-                .await
-                .unwrap();
-            for ((image, vote), id) in answers.into_iter().zip(ids) {
-                submitted.entry(image).or_default().insert(id, vote);
-            }
-        }
+        submit_rounds(&ctx, 40, 2, &mut submitted).await;
         let mut w = i.worker();
         std::thread::sleep(Duration::from_millis(rng.u64(5..120)));
         kill9(&mut w);
