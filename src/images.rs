@@ -160,14 +160,63 @@ pub fn validate(name: &str, bytes: &[u8], max_bytes: u64) -> Result<ImageInfo, I
 }
 
 /// Decodes an image from the store for display, downscaled so its longer side is at most
-/// `max_side`: what is kept in memory stays bounded whatever the source.
+/// `max_side`: what is kept in memory stays bounded whatever the source. JPEGs (most
+/// photos) are decoded at 1/2, 1/4 or 1/8 scale in the DCT domain when that is still at
+/// least `max_side`, so a 12-megapixel photo never exists in memory at full size.
 pub fn decode_for_display(bytes: &[u8], max_side: u32) -> Result<DynamicImage, String> {
     let format = sniff(bytes).map_err(|e| e.to_string())?;
-    let img = decode(bytes, format).map_err(|e| e.to_string())?;
-    if img.width() > max_side || img.height() > max_side {
-        Ok(img.resize(max_side, max_side, image::imageops::FilterType::Triangle))
+    let (width, height) = check_dimensions(bytes, format).map_err(|e| e.to_string())?;
+    let scaled = match format {
+        ImageFormat::Jpeg if width.max(height) >= max_side * 3 / 2 => {
+            decode_jpeg_scaled(bytes, width, height, max_side)
+        }
+        _ => None,
+    };
+    let img = match scaled {
+        Some(img) => img,
+        None => decode(bytes, format).map_err(|e| e.to_string())?,
+    };
+    Ok(fit_within(img, max_side))
+}
+
+/// Shrinks to fit `max_side`: area averaging for big reductions (no large float buffers),
+/// a triangle filter for small ones.
+fn fit_within(img: DynamicImage, max_side: u32) -> DynamicImage {
+    if img.width() <= max_side && img.height() <= max_side {
+        img
+    } else if img.width().max(img.height()) >= max_side * 2 {
+        img.thumbnail(max_side, max_side)
     } else {
-        Ok(img)
+        img.resize(max_side, max_side, image::imageops::FilterType::Triangle)
+    }
+}
+
+/// `None` when this decoder cannot do it; the caller then decodes at full size.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    max_side: u32,
+) -> Option<DynamicImage> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.set_max_decoding_buffer_size(MAX_DECODE_ALLOC as usize);
+    // Ask for the smallest scale whose longer side still covers 3/4 of max_side: a little
+    // under the limit looks the same on a terminal and halves the decode again.
+    let ratio = f64::from(max_side) * 0.75 / f64::from(width.max(height));
+    let want_w = (f64::from(width) * ratio).ceil().min(f64::from(u16::MAX)) as u16;
+    let want_h = (f64::from(height) * ratio).ceil().min(f64::from(u16::MAX)) as u16;
+    let (w, h) = decoder.scale(want_w, want_h).ok()?;
+    let pixels = decoder.decode().ok()?;
+    let info = decoder.info()?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        _ => None, // CMYK and 16-bit: rare; the full decoder handles them
     }
 }
 
@@ -228,6 +277,21 @@ mod tests {
             "{e}"
         );
         assert!(decode_for_display(&bomb, 512).is_err());
+    }
+
+    #[test]
+    fn big_jpegs_decode_scaled_and_fit() {
+        let img = image::RgbImage::from_fn(2400, 1600, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
+        let mut jpeg = Cursor::new(Vec::new());
+        img.write_to(&mut jpeg, ImageFormat::Jpeg).unwrap();
+        let shown = decode_for_display(jpeg.get_ref(), 512).unwrap();
+        assert_eq!((shown.width(), shown.height()), (512, 341));
+        // 1/4 scale (600 px) covers 3/4 of 512; 1/8 (300 px) would not.
+        assert!(
+            decode_jpeg_scaled(jpeg.get_ref(), 2400, 1600, 512).is_some_and(|i| i.width() == 600)
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::worker::WorkerHandle;
 /// protocol, and a bounded ~4 MiB per image whatever was uploaded.
 pub const DISPLAY_MAX_SIDE: u32 = 1024;
 /// Decodes running at once: bounds peak memory with big photos (and there are 2 cores).
-const DECODES_AT_ONCE: usize = 2;
+const DECODES_AT_ONCE: usize = 1;
 /// Entries listed for path completion at most (a huge folder must not stall anything).
 const MAX_COMPLETIONS: usize = 2000;
 
