@@ -37,7 +37,7 @@ impl XorShift {
 
 fn answer(i: u64, rng: &mut XorShift) -> Answer {
     Answer {
-        vote: if rng.next() % 2 == 0 {
+        vote: if rng.next().is_multiple_of(2) {
             Vote::HotDog
         } else {
             Vote::NotHotDog
@@ -177,6 +177,26 @@ mod images {
     fn decode_downscale(bencher: Bencher, name: &str) {
         let bytes = photo_named(name);
         bencher.bench(|| decode_for_display(black_box(bytes), DISPLAY_MAX_SIDE).map(|i| i.width()));
+    }
+
+    /// The two halves of `decode_downscale` apart: decode alone, then the downscale with
+    /// the filter `decode_for_display` uses and with `thumbnail`'s fast box filter.
+    #[divan::bench(args = ["600x600", "4000x3000"], sample_count = 20)]
+    fn decode_only(bencher: Bencher, name: &str) {
+        let bytes = photo_named(name);
+        bencher.bench(|| image::load_from_memory(black_box(bytes)).map(|i| i.width()));
+    }
+
+    #[divan::bench(args = ["triangle", "thumbnail"], sample_count = 20)]
+    fn downscale_12mp_to_1024(bencher: Bencher, filter: &str) {
+        let decoded = match image::load_from_memory(&PHOTO_12MP) {
+            Ok(i) => i,
+            Err(e) => panic!("cannot decode the bench photo: {e}"),
+        };
+        bencher.bench(|| match filter {
+            "triangle" => decoded.resize(DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE, FilterType::Triangle),
+            _ => decoded.thumbnail(DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE),
+        });
     }
 
     /// Resize + halfblocks encode into a 40×20-cell tile, as the labelling screen does.
