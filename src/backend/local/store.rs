@@ -23,6 +23,7 @@ use crate::backend::{
 const LOCK_STRIPES: u64 = 64;
 const PAGE_SIZE: usize = 1000;
 const MAX_KEY_BYTES: usize = 1024;
+const MAX_CACHED_ETAGS: usize = 200_000;
 
 #[derive(Clone)]
 pub struct LocalStore {
@@ -190,6 +191,11 @@ impl Inner {
 
     fn remember(&self, path: &Path, stamp: Stamp, etag: &ETag) {
         if let Ok(mut cache) = self.etags.lock() {
+            // A long-running worker writes a log object per request: keep the cache bounded
+            // (a miss only costs re-hashing the file).
+            if cache.len() >= MAX_CACHED_ETAGS && !cache.contains_key(path) {
+                cache.clear();
+            }
             cache.insert(path.to_path_buf(), (stamp, etag.clone()));
         }
     }
