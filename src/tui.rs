@@ -97,6 +97,9 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
     let mut bench = opts.bench_startup.then_some(StartupBench {
         started,
         first_frame: None,
+        round_drawn: None,
+        key_sent: None,
+        key_to_frame: Vec::new(),
     });
 
     loop {
@@ -111,10 +114,21 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
             if panic_for_test {
                 panic!("deliberate panic (HOTDOG_TUI_TEST_PANIC is set)");
             }
-            if let Some(b) = &mut bench
-                && b.record(&state)
-            {
-                break;
+            if let Some(b) = &mut bench {
+                match b.record(&state) {
+                    BenchStep::Wait => {}
+                    BenchStep::PressKey => {
+                        // Focus moves: they change the frame but write nothing.
+                        let code = if b.key_to_frame.len() % 2 == 0 {
+                            crossterm::event::KeyCode::Right
+                        } else {
+                            crossterm::event::KeyCode::Left
+                        };
+                        b.key_sent = Some(Instant::now());
+                        let _ = tx.send(Action::Key(crossterm::event::KeyEvent::from(code))); // our own channel
+                    }
+                    BenchStep::Done => break,
+                }
             }
         }
         if state.exit.is_some() {
@@ -169,26 +183,65 @@ fn absorb(state: &mut State, runner: &mut EffectRunner, action: Action) {
     }
 }
 
-/// `--bench-startup`: time to the first frame, and to the first round fully drawn.
+/// `--bench-startup`: time to the first frame, to the first round fully drawn, then the
+/// time from each of 50 key presses (focus moves, fed through the same channel as real
+/// keys) to the end of the frame that shows it.
 struct StartupBench {
     started: Instant,
     first_frame: Option<Duration>,
+    round_drawn: Option<Duration>,
+    key_sent: Option<Instant>,
+    key_to_frame: Vec<Duration>,
 }
 
+enum BenchStep {
+    Wait,
+    PressKey,
+    Done,
+}
+
+const BENCH_KEYS: usize = 50;
+
 impl StartupBench {
-    /// Records a drawn frame; `true` once the first round is on screen (or there is none).
-    fn record(&mut self, state: &State) -> bool {
+    /// Records a drawn frame and says what to do next.
+    fn record(&mut self, state: &State) -> BenchStep {
         self.first_frame
             .get_or_insert_with(|| self.started.elapsed());
-        state.label.images_in_store == Some(0) || state.round_fully_drawable()
+        if self.round_drawn.is_none() {
+            if state.label.images_in_store == Some(0) {
+                return BenchStep::Done;
+            }
+            if !state.round_fully_drawable() {
+                return BenchStep::Wait;
+            }
+            self.round_drawn = Some(self.started.elapsed());
+            return BenchStep::PressKey;
+        }
+        if let Some(sent) = self.key_sent.take() {
+            self.key_to_frame.push(sent.elapsed());
+        }
+        if self.key_to_frame.len() >= BENCH_KEYS {
+            BenchStep::Done
+        } else {
+            BenchStep::PressKey
+        }
     }
 
     fn print(&self) {
         let ms = |d: Option<Duration>| d.map_or(-1.0, |d| d.as_secs_f64() * 1000.0);
+        let mut keys = self.key_to_frame.clone();
+        keys.sort();
+        let pick = |q: f64| {
+            keys.get(((keys.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+        };
         println!(
-            "{{\"first_frame_ms\":{:.1},\"round_drawn_ms\":{:.1}}}",
+            "{{\"first_frame_ms\":{:.1},\"round_drawn_ms\":{:.1},\"keys\":{},\"key_to_frame_p50_ms\":{:.2},\"key_to_frame_max_ms\":{:.2}}}",
             ms(self.first_frame),
-            self.started.elapsed().as_secs_f64() * 1000.0
+            ms(self.round_drawn),
+            keys.len(),
+            ms(pick(0.5)),
+            ms(keys.last().copied())
         );
     }
 }
