@@ -338,3 +338,37 @@ fn votes_typed_before_the_first_listing_are_replayed_when_it_arrives() {
     );
     assert!(s.early_keys.is_empty());
 }
+
+#[test]
+fn kept_answers_are_sent_again_by_themselves_after_a_while() {
+    let mut s = state();
+    listed(&mut s, 20);
+    for c in ['1', '0', '1', '0'] {
+        ch(&mut s, c);
+    }
+    update(
+        &mut s,
+        Action::AnswersSubmitted {
+            batch: 1,
+            result: Err("queue down".into()),
+        },
+    );
+    assert_eq!(s.label.outbox.len(), 4);
+    assert!(s.wants_tick(), "ticks keep coming while answers wait");
+    let t0 = std::time::Instant::now();
+    assert!(
+        submitted(&update(&mut s, Action::Tick(t0))).is_none(),
+        "not at once"
+    );
+    assert!(
+        submitted(&update(
+            &mut s,
+            Action::Tick(t0 + std::time::Duration::from_secs(2))
+        ))
+        .is_none()
+    );
+    let later = t0 + hotdog_tui::app::label::OUTBOX_RETRY + std::time::Duration::from_millis(10);
+    let (batch, answers) = submitted(&update(&mut s, Action::Tick(later))).expect("retried");
+    assert_eq!((batch, answers.len()), (2, 4));
+    assert!(s.label.outbox.is_empty());
+}

@@ -45,6 +45,9 @@ pub enum Move {
     Down,
 }
 
+/// How long kept answers wait before they are sent again by themselves.
+pub const OUTBOX_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Debug)]
 pub struct LabelState {
     pub round: Option<LabelRound>,
@@ -60,6 +63,8 @@ pub struct LabelState {
     pub voted_this_session: HashSet<String>,
     /// Answers to send with the next submission (a failed one comes back here).
     pub outbox: Vec<(String, Vote)>,
+    /// When the outbox is next retried on its own (the backend may be back by then).
+    pub outbox_retry_at: Option<std::time::Instant>,
     pub in_flight: BTreeMap<u64, Vec<(String, Vote)>>,
     /// Answer ids sent to the queue and not yet seen in the label files.
     pub unwritten: HashSet<String>,
@@ -85,6 +90,7 @@ impl LabelState {
             labelled_by_me: HashSet::new(),
             voted_this_session: HashSet::new(),
             outbox: Vec::new(),
+            outbox_retry_at: None,
             in_flight: BTreeMap::new(),
             unwritten: HashSet::new(),
             next_batch: 1,
@@ -268,6 +274,25 @@ impl LabelState {
             batch,
             answers: batch_answers,
         }]
+    }
+
+    /// On a tick: answers kept after a failed submission are sent again every
+    /// `OUTBOX_RETRY`, without waiting for the labeller to finish another round.
+    pub fn retry_outbox(&mut self, now: std::time::Instant) -> Vec<Effect> {
+        if self.outbox.is_empty() || !self.in_flight.is_empty() {
+            return Vec::new();
+        }
+        match self.outbox_retry_at {
+            None => {
+                self.outbox_retry_at = Some(now + OUTBOX_RETRY);
+                Vec::new()
+            }
+            Some(at) if now >= at => {
+                self.outbox_retry_at = None;
+                self.send(Vec::new())
+            }
+            Some(_) => Vec::new(),
+        }
     }
 
     /// Everything not yet sent, for quitting: the round's votes and the outbox.

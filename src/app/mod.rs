@@ -256,6 +256,7 @@ impl State {
     /// Ticks are needed only for what changes with time alone.
     pub fn wants_tick(&self) -> bool {
         self.status.notice.is_some()
+            || !self.label.outbox.is_empty()
             || self.compute.in_flight() > 0
             || self.worker.enabled
             || self.quit_deadline.is_some()

@@ -179,5 +179,5 @@ fn tick(state: &mut State, now: Instant) -> Vec<Effect> {
         visible = true;
     }
     state.dirty = visible;
-    Vec::new()
+    state.label.retry_outbox(now)
 }
