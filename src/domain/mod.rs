@@ -25,6 +25,21 @@ pub mod keys {
     pub fn image_of_label_file(key: &str) -> Option<&str> {
         key.strip_prefix(LABELS)?.strip_suffix(".txt")
     }
+    /// `YYYY-MM-DD-HHMMSS` (UTC) of a request's send time, in milliseconds since the epoch.
+    pub fn log_stamp(sent_at_ms: i64) -> String {
+        let t = time::OffsetDateTime::from_unix_timestamp(sent_at_ms.div_euclid(1000))
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        format!(
+            "{:04}-{:02}-{:02}-{:02}{:02}{:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
     /// `logs/log_YYYY-MM-DD-HHMMSS-<request id>.txt`; the time is the request's send time,
     /// so a redelivered request maps to the same key.
     pub fn log(stamp: &str, request_id: &str) -> String {

@@ -51,21 +51,6 @@ fn destination(m: &ReceivedMessage) -> Destination {
     }
 }
 
-/// `YYYY-MM-DD-HHMMSS` of the message's send time.
-fn stamp(sent_at_ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(sent_at_ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}-{:02}{:02}{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 struct Answered {
     message: ReceivedMessage,
     destination: Destination,
@@ -87,7 +72,7 @@ async fn answer(
         Ok(summary) => (summary.to_string(), Some(SummaryJson::from(&summary)), None),
         Err(e) => (e.to_string(), None, Some(e.to_string())),
     };
-    let key = keys::log(&stamp(m.sent_at_ms), &m.message_id);
+    let key = keys::log(&keys::log_stamp(m.sent_at_ms), &m.message_id);
     let log = format!("{text}\n");
     match ctx
         .backend
@@ -277,7 +262,7 @@ mod tests {
 
     #[test]
     fn log_stamp_is_the_send_time() {
-        assert_eq!(stamp(0), "1970-01-01-000000");
-        assert_eq!(stamp(1_764_573_741_000), "2025-12-01-072221");
+        assert_eq!(keys::log_stamp(0), "1970-01-01-000000");
+        assert_eq!(keys::log_stamp(1_764_573_741_000), "2025-12-01-072221");
     }
 }

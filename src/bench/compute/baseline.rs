@@ -17,21 +17,6 @@ use crate::domain::keys;
 use crate::domain::messages::{ATTR_CORRELATION_ID, ATTR_REPLY_TO, ComputeReply};
 use crate::domain::numbers::{SummaryJson, compute};
 
-/// `YYYY-MM-DD-HHMMSS` of a send time, as the worker names log objects.
-fn stamp(sent_at_ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(sent_at_ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}-{:02}{:02}{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// Waits for exactly one message (long polls until it comes).
 async fn receive_one(
     ctx: &AppContext,
@@ -129,7 +114,7 @@ async fn baseline_one(
         Ok(summary) => (summary.to_string(), Some(SummaryJson::from(&summary)), None),
         Err(e) => (e.to_string(), None, Some(e.to_string())),
     };
-    let key = keys::log(&stamp(m.sent_at_ms), &m.message_id);
+    let key = keys::log(&keys::log_stamp(m.sent_at_ms), &m.message_id);
     let log = Bytes::from(format!("{line}\n"));
     match ctx
         .backend
