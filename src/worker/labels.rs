@@ -4,7 +4,7 @@
 //! jittered backoff when another writer won. Messages that cannot be read go to the DLQ.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,11 +21,21 @@ use crate::domain::names::display_safe;
 const MAX_ATTEMPTS: u32 = 30;
 const PARALLEL_WRITES: usize = 8;
 
-/// Images known to exist, so each write does not need a `head` first.
+/// Images known to exist, so each write does not need a `head` first; and one lock per
+/// label file, so this process's receive loops take turns on a file instead of losing
+/// conditional writes to each other (other processes still race, and retry).
 #[derive(Default)]
-pub(crate) struct KnownImages(Mutex<HashSet<String>>);
+pub(crate) struct KnownImages(
+    Mutex<HashSet<String>>,
+    Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+);
 
 impl KnownImages {
+    fn file_lock(&self, image: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let mut locks = self.1.lock().ok()?;
+        Some(locks.entry(image.to_string()).or_default().clone())
+    }
+
     async fn exists(&self, store: &dyn ObjectStore, image: &str) -> Result<bool, BackendError> {
         if self.0.lock().is_ok_and(|k| k.contains(image)) {
             return Ok(true);
@@ -150,9 +160,16 @@ pub(super) async fn process_batch(
     let writes = futures::stream::iter(by_image)
         .map(|(image, (answers, sources))| async move {
             let result = match known.exists(store, &image).await {
-                Ok(true) => append_with_retry(store, &keys::label_file(&image), &answers)
-                    .await
-                    .map(Some),
+                Ok(true) => {
+                    let lock = known.file_lock(&image);
+                    let _turn = match &lock {
+                        Some(l) => Some(l.lock().await),
+                        None => None,
+                    };
+                    append_with_retry(store, &keys::label_file(&image), &answers)
+                        .await
+                        .map(Some)
+                }
                 Ok(false) => Ok(None),
                 Err(e) => Err(e),
             };
