@@ -40,7 +40,7 @@ pub fn init(settings: &Settings, headless: bool) -> Option<WorkerGuard> {
         .file_name()
         .map(|n| n.to_os_string())
         .unwrap_or_else(|| "hotdog-tui.log".into());
-    if crate::backend::local::private_dir_public(dir).is_err() {
+    if crate::backend::local::private_dir(dir).is_err() {
         return None; // no log file is better than refusing to run
     }
     let appender = tracing_appender::rolling::never(dir, file_name);

@@ -93,9 +93,8 @@ async fn wait_for_answers(
 }
 
 fn spawn_worker(i: &Install, args: &[String]) -> std::process::Child {
-    let mut cmd = i.command(&[]);
-    cmd.args(args);
-    let _ = &mut cmd;
+    // The installation's environment (dummy keys, user, HOME); its flags come from `args`.
+    let cmd = i.command(&[]);
     Command::new(common::install::BIN)
         .args(args)
         .arg("worker")

@@ -14,7 +14,7 @@ pub use store::LocalStore;
 
 use super::{BackendError, Result};
 
-/// Creates `dir` (and parents) private to the user (0700).
+/// Creates `dir` (and parents) private to the user (0700); the log directory uses it too.
 pub(crate) fn private_dir(dir: &Path) -> Result<()> {
     DirBuilder::new()
         .recursive(true)
@@ -58,9 +58,4 @@ pub fn open(data_dir: &Path) -> Result<(LocalStore, LocalQueues, bool)> {
     let store = LocalStore::open(data_dir)?;
     let queues = LocalQueues::open(&data_dir.join("queues.sqlite3"))?;
     Ok((store, queues, fresh))
-}
-
-/// Creates a private directory (for the log and export locations too).
-pub fn private_dir_public(dir: &Path) -> Result<()> {
-    private_dir(dir)
 }
