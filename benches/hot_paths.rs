@@ -7,10 +7,10 @@ use std::io::Cursor;
 use std::sync::LazyLock;
 
 use divan::{Bencher, black_box, counter::ItemsCount};
-use hotdog_tui::domain::labels::{Answer, LabelFile, Vote, append_answers};
+use hotdog_tui::domain::label_file::{Answer, LabelFile, Vote, append_answers};
 use hotdog_tui::domain::numbers::{compute, parse_numbers};
 use hotdog_tui::domain::stats::{ImageStats, totals};
-use hotdog_tui::images::decode_for_display;
+use hotdog_tui::service::image_check::decode_for_display;
 use image::imageops::FilterType;
 use ratatui::layout::Size;
 use ratatui_image::Resize;

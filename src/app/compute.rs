@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::domain::messages::ComputeReply;
 use crate::domain::names::display_safe;
 use crate::domain::numbers::parse_numbers;
+use crate::service::compute_client::ComputeClient;
 
 /// A request with no reply after this long says so (and keeps listening).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,11 +28,20 @@ pub enum RequestState {
     Failed(String),
 }
 
+/// A request taken from the input, to be sent: `correlation_id` is already in the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub local_id: u64,
+    pub correlation_id: String,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComputeRequest {
     pub local_id: u64,
     pub input: String,
-    pub correlation_id: Option<String>,
+    /// Made before sending, so a reply that overtakes the `ComputeSent` action is matched.
+    pub correlation_id: String,
     pub sent_at: Instant,
     pub state: RequestState,
 }
@@ -129,7 +139,7 @@ impl ComputeState {
     }
 
     /// Takes a valid input as a new request; an invalid one stays, with its message shown.
-    pub fn take_request(&mut self, now: Instant) -> Result<(u64, String), String> {
+    pub fn take_request(&mut self, now: Instant) -> Result<NewRequest, String> {
         let text = self.input.trim().to_string();
         if let Err(e) = parse_numbers(&text) {
             return Err(e.to_string());
@@ -139,25 +149,33 @@ impl ComputeState {
         if self.history.len() == HISTORY_LEN {
             self.history.remove(0);
         }
+        let correlation_id = ComputeClient::new_correlation_id();
         self.history.push(ComputeRequest {
             local_id,
             input: display_safe(&text),
-            correlation_id: None,
+            correlation_id: correlation_id.clone(),
             sent_at: now,
             state: RequestState::Sending,
         });
         self.clear();
         self.scroll = 0;
-        Ok((local_id, text))
+        Ok(NewRequest {
+            local_id,
+            correlation_id,
+            text,
+        })
     }
 
-    pub fn sent(&mut self, local_id: u64, result: Result<String, String>, at: Instant) -> bool {
+    pub fn sent(&mut self, local_id: u64, result: Result<(), String>, at: Instant) -> bool {
         let Some(req) = self.history.iter_mut().find(|r| r.local_id == local_id) else {
             return false;
         };
+        if req.state != RequestState::Sending {
+            // The reply overtook this confirmation: it stands.
+            return false;
+        }
         match result {
-            Ok(correlation_id) => {
-                req.correlation_id = Some(correlation_id);
+            Ok(()) => {
                 req.sent_at = at;
                 req.state = RequestState::Waiting;
             }
@@ -171,7 +189,7 @@ impl ComputeState {
         let Some(req) = self
             .history
             .iter_mut()
-            .find(|r| r.correlation_id.as_deref() == Some(reply.correlation_id.as_str()))
+            .find(|r| r.correlation_id == reply.correlation_id)
         else {
             return false;
         };

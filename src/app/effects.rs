@@ -14,14 +14,14 @@ use ratatui_image::picker::Picker;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::images::Encoded;
+use super::picture_cache::Encoded;
 use super::tasks::{self, ComputeCommand, StatsCommand};
 use super::upload::{PathEntry, split_path};
 use super::{Action, Effect, Tab};
-use crate::context::AppContext;
 use crate::domain::export::ExportFormat;
 use crate::domain::stats::ImageStats;
-use crate::upload::UploadResult;
+use crate::service::context::AppContext;
+use crate::service::upload::UploadResult;
 use crate::worker::WorkerHandle;
 
 /// Longest side images are kept at once decoded: enough for a large tile in a pixel
@@ -97,13 +97,16 @@ impl EffectRunner {
             Effect::FetchImage { name } => {
                 let slots = self.decode_slots.clone();
                 self.jobs.spawn(async move {
-                    let result = match crate::labelling::fetch_image(&ctx, &name).await {
+                    let result = match crate::service::labeller::fetch_image(&ctx, &name).await {
                         Ok(bytes) => {
                             // A 12-megapixel photo needs ~36 MB while decoding: few at a time.
                             let _slot = slots.acquire_owned().await;
                             tokio::task::spawn_blocking(move || {
-                                crate::images::decode_for_display(&bytes, DISPLAY_MAX_SIDE)
-                                    .map(Arc::new)
+                                crate::service::image_check::decode_for_display(
+                                    &bytes,
+                                    DISPLAY_MAX_SIDE,
+                                )
+                                .map(Arc::new)
                             })
                             .await
                             .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")))
@@ -124,7 +127,7 @@ impl EffectRunner {
             }
             Effect::SubmitAnswers { batch, answers } => {
                 self.jobs.spawn(async move {
-                    let result = crate::labelling::submit_round(&ctx, &answers)
+                    let result = crate::service::labeller::submit_round(&ctx, &answers)
                         .await
                         .map_err(|e| e.to_string());
                     send(&tx, Action::AnswersSubmitted { batch, result });
@@ -137,10 +140,18 @@ impl EffectRunner {
             Effect::RefreshStats => {
                 let _ = self.stats.send(StatsCommand::RefreshNow);
             }
-            Effect::SendCompute { local_id, text } => {
+            Effect::SendCompute {
+                local_id,
+                correlation_id,
+                text,
+            } => {
                 if self
                     .compute
-                    .send(ComputeCommand { local_id, text })
+                    .send(ComputeCommand {
+                        local_id,
+                        correlation_id,
+                        text,
+                    })
                     .is_err()
                 {
                     let result =
@@ -187,7 +198,7 @@ impl EffectRunner {
             Effect::Upload { upload, path } => {
                 self.jobs.spawn(async move {
                     let progress_tx = tx.clone();
-                    let progress = move |p: crate::upload::UploadProgress| {
+                    let progress = move |p: crate::service::upload::UploadProgress| {
                         send(
                             &progress_tx,
                             Action::UploadProgress {
@@ -198,8 +209,12 @@ impl EffectRunner {
                             },
                         );
                     };
-                    let outcomes =
-                        crate::upload::upload_paths(&ctx, vec![expand_home(&path)], progress).await;
+                    let outcomes = crate::service::upload::upload_paths(
+                        &ctx,
+                        vec![expand_home(&path)],
+                        progress,
+                    )
+                    .await;
                     let stored = outcomes
                         .iter()
                         .filter(|o| {
@@ -298,7 +313,7 @@ fn list_for_completion(input: &str) -> Result<Vec<PathEntry>, String> {
 
 /// Writes the export into the current directory, or the data dir when that is not writable.
 fn export(ctx: &AppContext, images: &[ImageStats], format: ExportFormat) -> Result<String, String> {
-    let name = crate::export::default_file_name(format);
+    let name = crate::service::export_file::default_file_name(format);
     let mut dirs = vec![std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))];
     if let crate::backend::BackendKind::Local { data_dir } = &ctx.backend.kind {
         dirs.push(data_dir.clone());
@@ -306,7 +321,7 @@ fn export(ctx: &AppContext, images: &[ImageStats], format: ExportFormat) -> Resu
     let mut last_error = String::from("no directory to write to");
     for dir in dirs {
         let path = dir.join(&name);
-        match crate::export::export(ctx, images, format, &path) {
+        match crate::service::export_file::export(ctx, images, format, &path) {
             Ok(summary) => {
                 let skipped = if summary.skipped > 0 {
                     format!(" ({} without a label left out)", summary.skipped)

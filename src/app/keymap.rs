@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Tab;
-use crate::domain::labels::Vote;
+use crate::domain::label_file::Vote;
 
 /// One key (code + modifiers), const-constructible so the tables can be `static`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

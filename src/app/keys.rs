@@ -275,7 +275,11 @@ fn send_numbers(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     }
     match state.compute.take_request(state.now) {
-        Ok((local_id, text)) => vec![Effect::SendCompute { local_id, text }],
+        Ok(request) => vec![Effect::SendCompute {
+            local_id: request.local_id,
+            correlation_id: request.correlation_id,
+            text: request.text,
+        }],
         // The message is already shown under the input; nothing is sent.
         Err(_) => Vec::new(),
     }

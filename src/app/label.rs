@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use ratatui::layout::Size;
 
 use super::Effect;
-use super::images::TileImages;
-use crate::domain::labels::Vote;
+use super::picture_cache::TileImages;
+use crate::domain::label_file::Vote;
 use crate::domain::sampling::{ROUND_SIZE, pick_round};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,11 @@
 
 pub mod compute;
 pub mod effects;
-pub mod images;
 pub mod keymap;
 mod keys;
 pub mod label;
+pub mod layout;
+pub mod picture_cache;
 pub mod stats;
 pub mod status;
 mod tasks;
@@ -24,8 +25,9 @@ use image::DynamicImage;
 use ratatui::layout::{Rect, Size};
 
 use crate::domain::export::ExportFormat;
-use crate::domain::labels::Vote;
+use crate::domain::label_file::Vote;
 use crate::domain::messages::ComputeReply;
+use crate::domain::sampling::ROUND_SIZE;
 use crate::domain::stats::ImageStats;
 
 pub use keys::update_key;
@@ -129,7 +131,7 @@ pub enum Action {
     ImageEncoded {
         name: String,
         size: Size,
-        result: Result<images::Encoded, String>,
+        result: Result<picture_cache::Encoded, String>,
     },
     AnswersSubmitted {
         batch: u64,
@@ -138,7 +140,7 @@ pub enum Action {
     ComputeReady(Result<(), String>),
     ComputeSent {
         local_id: u64,
-        result: Result<String, String>,
+        result: Result<(), String>,
         at: Instant,
     },
     ComputeReply {
@@ -188,6 +190,7 @@ pub enum Effect {
     RefreshStats,
     SendCompute {
         local_id: u64,
+        correlation_id: String,
         text: String,
     },
     SetWorkerPaused(bool),
@@ -242,9 +245,9 @@ impl State {
     }
 
     fn apply_layout(&mut self) {
-        let grid = crate::ui::layout::label_grid(
+        let grid = layout::label_grid(
             Rect::new(0, 0, self.screen.width, self.screen.height),
-            4,
+            ROUND_SIZE,
         );
         self.label.grid_cols = grid.cols;
         self.label.tile_size = grid
@@ -276,7 +279,7 @@ impl State {
         round.tiles.iter().all(|t| {
             !matches!(
                 self.label.images.view(&t.image, size),
-                images::TileImage::Loading
+                picture_cache::TileImage::Loading
             )
         })
     }

@@ -9,9 +9,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 use super::status::WorkerMode;
 use super::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
 use super::{Action, Tab};
-use crate::compute_client::ComputeClient;
-use crate::context::AppContext;
-use crate::statistics::StatsCache;
+use crate::service::compute_client::ComputeClient;
+use crate::service::context::AppContext;
+use crate::service::statistics::StatsCache;
 use crate::worker::{WorkerEvent, WorkerState, WorkerStatus};
 
 /// Statistics refresh period: an answer from any terminal shows within about this long.
@@ -95,6 +95,7 @@ pub async fn stats_loop(
 
 pub struct ComputeCommand {
     pub local_id: u64,
+    pub correlation_id: String,
     pub text: String,
 }
 
@@ -141,7 +142,10 @@ pub async fn compute_loop(
         })
     });
     while let Some(cmd) = cmds.recv().await {
-        let result = client.send(&cmd.text).await.map_err(|e| e.to_string());
+        let result = client
+            .send(&cmd.text, &cmd.correlation_id)
+            .await
+            .map_err(|e| e.to_string());
         send(
             &tx,
             Action::ComputeSent {

@@ -19,7 +19,7 @@ pub enum BackendError {
     #[error("the object changed or already exists (conditional write lost the race)")]
     PreconditionFailed,
     #[error("{what} does not exist")]
-    NotFound { what: String },
+    NotFound { what: Missing },
     #[error(
         "access denied to {what}: {detail}. Check the credentials and the IAM policy (see README, \"IAM policies\")"
     )]
@@ -33,8 +33,32 @@ pub enum BackendError {
     },
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// A read-modify-write that kept losing to other writers and gave up.
+    #[error(
+        "gave up writing {key} after {attempts} conflicting writes: too many writers on one file"
+    )]
+    Contended { key: String, attempts: u32 },
     #[error("{0}")]
     Other(String),
+}
+
+/// What a `NotFound` is missing: callers branch on the kind (a missing bucket or queue is
+/// a set-up problem; a missing object is data), never on message text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    Bucket(String),
+    Queue(String),
+    Object(String),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::Bucket(name) => write!(f, "bucket {name}"),
+            Missing::Queue(name) => write!(f, "queue {name}"),
+            Missing::Object(key) => write!(f, "{key}"),
+        }
+    }
 }
 
 impl BackendError {

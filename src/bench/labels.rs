@@ -14,10 +14,10 @@ use serde_json::json;
 
 use super::{Outcome, PrefixedStore, Scratch, per_second, progress, ratio, short};
 use crate::backend::{ObjectStore, PutCondition};
-use crate::context::AppContext;
 use crate::domain::keys;
-use crate::domain::labels::{Answer, LabelFile, LabelLine, Vote};
-use crate::labelling::{new_answer_id, now_rfc3339, submit_round};
+use crate::domain::label_file::{Answer, LabelFile, LabelLine, Vote};
+use crate::service::context::AppContext;
+use crate::service::labeller::{new_answer_id, now_rfc3339, submit_round};
 use crate::worker::{self, WorkerConfig, append_with_retry};
 
 /// Answers per round, as the labelling screen shows them.

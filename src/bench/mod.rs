@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use serde::Serialize;
 
-use crate::context::AppContext;
+use crate::service::context::AppContext;
 pub use scratch::PrefixedStore;
 use scratch::Scratch;
 

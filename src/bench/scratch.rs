@@ -14,7 +14,7 @@ use crate::backend::{
     PutCondition, Result,
 };
 use crate::config::ResourceNames;
-use crate::context::{self, AppContext, SetupReport};
+use crate::service::context::{self, AppContext, SetupReport};
 
 /// Deletes in flight at once during cleanup (moto and S3 both dislike hundreds).
 const DELETE_CONCURRENCY: usize = 16;

@@ -17,9 +17,9 @@ use super::{Outcome, Scratch, ms, progress, short};
 use crate::backend::local::LocalStore;
 use crate::backend::{BackendKind, ObjectStore, PutCondition};
 use crate::domain::keys;
-use crate::domain::labels::{Answer, Vote};
+use crate::domain::label_file::{Answer, Vote};
 use crate::domain::stats::{Totals, totals};
-use crate::statistics::StatsCache;
+use crate::service::statistics::StatsCache;
 
 const SEED_CONCURRENCY: usize = 16;
 

@@ -95,7 +95,7 @@ pub fn to_manifest(bucket: &str, images: &[ImageStats], now: &str) -> (String, E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::labels::VoteCounts;
+    use crate::domain::label_file::VoteCounts;
 
     fn stats() -> Vec<ImageStats> {
         vec![

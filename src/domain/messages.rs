@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::labels::{Answer, Vote};
+use super::label_file::{Answer, Vote};
 use super::numbers::SummaryJson;
 
 /// Message attribute naming the queue a reply goes to.

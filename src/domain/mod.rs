@@ -2,7 +2,7 @@
 //! format, vote statistics, round sampling, export formats and the queue message shapes.
 
 pub mod export;
-pub mod labels;
+pub mod label_file;
 pub mod messages;
 pub mod names;
 pub mod numbers;

@@ -24,20 +24,35 @@ pub enum NumbersError {
     NotANumber(String),
     #[error("{0} is a negative number: only whole numbers of 0 or more are accepted.")]
     Negative(String),
+    #[error(
+        "Number {position} is missing: two commas have nothing between them; type the number or remove a comma."
+    )]
+    MissingNumber { position: usize },
     #[error("{0} numbers were given, but at most {MAX_NUMBERS} are accepted.")]
     TooMany(usize),
     #[error("{0} is too large: the largest accepted number is {max}.", max = u64::MAX)]
     TooLarge(String),
 }
 
-/// Parses `1,12,55,4` or `1, 12 55 4`: commas and any whitespace separate numbers.
+/// Parses `1,12,55,4` or `1, 12 55 4`: commas and any whitespace separate numbers. Two
+/// commas with nothing between them (`1,,2`) are refused: almost always a missing number.
 pub fn parse_numbers(input: &str) -> Result<Vec<u64>, NumbersError> {
-    let tokens: Vec<&str> = input
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .collect();
+    let mut tokens: Vec<&str> = Vec::new();
+    let fields: Vec<&str> = input.split(',').collect();
+    let mut missing = None;
+    for (i, field) in fields.iter().enumerate() {
+        let before = tokens.len();
+        tokens.extend(field.split(char::is_whitespace).filter(|t| !t.is_empty()));
+        let inner = i > 0 && i + 1 < fields.len();
+        if inner && tokens.len() == before && before > 0 && missing.is_none() {
+            missing = Some(before + 1);
+        }
+    }
     if tokens.is_empty() {
         return Err(NumbersError::Empty);
+    }
+    if let Some(position) = missing {
+        return Err(NumbersError::MissingNumber { position });
     }
     let mut numbers = Vec::with_capacity(tokens.len().min(MAX_NUMBERS));
     for token in &tokens {
@@ -214,7 +229,22 @@ mod tests {
 
     #[test]
     fn separators_are_commas_and_any_whitespace() {
-        assert_eq!(parse_numbers(" 3\t4\n5 ,6,,7, "), Ok(vec![3, 4, 5, 6, 7]));
+        assert_eq!(parse_numbers(" 3\t4\n5 ,6,7, "), Ok(vec![3, 4, 5, 6, 7]));
+    }
+
+    #[test]
+    fn two_commas_with_nothing_between_are_a_missing_number() {
+        let missing = |position| Err(NumbersError::MissingNumber { position });
+        assert_eq!(parse_numbers("1,,2"), missing(2));
+        assert_eq!(parse_numbers("1 5, ,2"), missing(3));
+        assert_eq!(parse_numbers("1,2,,,3"), missing(3));
+        assert_eq!(
+            parse_numbers("1,,2").unwrap_err().to_string(),
+            "Number 2 is missing: two commas have nothing between them; type the number or remove a comma."
+        );
+        // A trailing comma and a leading one name no position between numbers: accepted.
+        assert_eq!(parse_numbers("1,2,"), Ok(vec![1, 2]));
+        assert_eq!(parse_numbers(",1"), Ok(vec![1]));
     }
 
     #[test]
@@ -345,6 +375,15 @@ mod properties {
             .split([',', ' ', '\t', '\n', '\r'])
             .filter(|t| !t.is_empty())
             .collect();
+        let fields: Vec<&str> = input.split(',').collect();
+        let mut seen_number = false;
+        for (i, f) in fields.iter().enumerate() {
+            let blank = f.trim_matches([' ', '\t', '\n', '\r']).is_empty();
+            if blank && seen_number && i + 1 < fields.len() && i > 0 {
+                return None;
+            }
+            seen_number |= !blank;
+        }
         if tokens.is_empty()
             || tokens.len() > MAX_NUMBERS
             || input

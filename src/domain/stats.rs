@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::labels::{LabelFile, VoteCounts};
+use super::label_file::{LabelFile, VoteCounts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,8 +87,8 @@ impl ImageStats {
             .lines
             .iter()
             .filter_map(|l| match l {
-                super::labels::LabelLine::Full(a) => Some(a.at.clone()),
-                super::labels::LabelLine::Bare(_) => None,
+                super::label_file::LabelLine::Full(a) => Some(a.at.clone()),
+                super::label_file::LabelLine::Bare(_) => None,
             })
             .max();
         s

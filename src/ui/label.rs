@@ -10,16 +10,18 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 use ratatui_image::Image;
 use ratatui_image::protocol::Protocol;
 
-use super::{TILE_BG, accent, bad, dim, good, layout, truncate};
-use crate::app::images::TileImage;
+use super::{TILE_BG, accent, bad, dim, good, truncate};
 use crate::app::label::Tile;
+use crate::app::layout;
+use crate::app::picture_cache::TileImage;
 use crate::app::{Overlay, State};
-use crate::domain::labels::Vote;
+use crate::domain::label_file::Vote;
 use crate::domain::names::display_safe;
+use crate::domain::sampling::ROUND_SIZE;
 
 /// `screen` is the whole terminal: the grid is computed exactly as `app` computes it.
 pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
-    let grid = layout::label_grid(screen, 4);
+    let grid = layout::label_grid(screen, ROUND_SIZE);
     let body = layout::screen(screen).body;
     let label = &state.label;
     frame.render_widget(progress_line(state), grid.progress);

@@ -3,8 +3,6 @@
 
 pub mod compute;
 pub mod label;
-pub mod layout;
-pub mod picker;
 pub mod shell;
 pub mod stats;
 pub mod worker;
@@ -12,7 +10,7 @@ pub mod worker;
 use ratatui::Frame;
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::app::{State, Tab};
+use crate::app::{State, Tab, layout};
 
 /// Background of the image tiles; also the colour images are padded with, so the padding
 /// left by aspect-ratio fitting blends into the tile instead of showing as dark seams.

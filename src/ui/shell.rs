@@ -7,8 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Gauge, Paragraph, Wrap};
 
-use super::{accent, bad, dim, good, layout, truncate};
+use super::{accent, bad, dim, good, truncate};
 use crate::app::keymap::{self, Binding};
+use crate::app::layout;
 use crate::app::status::{Level, ago};
 use crate::app::upload::UploadPhase;
 use crate::app::{Overlay, State, Tab};

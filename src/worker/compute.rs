@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use futures::future::join_all;
 
-use super::Reporter;
+use super::{Reporter, Unfinished};
 use crate::backend::{BackendError, OutgoingMessage, PutCondition, ReceivedMessage};
-use crate::context::{AppContext, REPLY_QUEUE_PREFIX};
 use crate::domain::keys;
 use crate::domain::messages::{ATTR_CORRELATION_ID, ATTR_REPLY_TO, ComputeReply};
 use crate::domain::numbers::{SummaryJson, compute};
+use crate::service::context::{AppContext, REPLY_QUEUE_PREFIX};
 
 /// Where a message's reply goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,27 +102,27 @@ async fn answer(
     })
 }
 
-/// Returns the messages that could not be finished (backend trouble), to retry in place.
+/// Returns the messages that could not be finished, each with why.
 pub(super) async fn process_batch(
     ctx: &AppContext,
     reporter: &Reporter,
     batch: Vec<ReceivedMessage>,
-) -> Vec<ReceivedMessage> {
+) -> Vec<Unfinished> {
     let results = join_all(batch.into_iter().map(|m| answer(ctx, m))).await;
     let mut answered = Vec::new();
     let mut held = Vec::new();
     for r in results {
         match r {
             Ok(a) => answered.push(a),
-            Err((e, m)) => {
-                held.push(m);
-                reporter.update(|s| s.retries += 1);
-                reporter.error(format!("could not write a request's log: {e}; retrying"));
+            Err((error, message)) => {
+                reporter.error(format!("could not write a request's log: {error}"));
+                held.push(Unfinished { message, error });
             }
         }
     }
     // Group replies per destination queue so each goes out in batches of 10.
     let mut by_queue: BTreeMap<String, Vec<(usize, OutgoingMessage)>> = BTreeMap::new();
+    let mut failed: Vec<Option<BackendError>> = vec![None; answered.len()];
     for (i, a) in answered.iter().enumerate() {
         let (url, message) = match &a.destination {
             Destination::ReplyTo {
@@ -131,7 +131,17 @@ pub(super) async fn process_batch(
             } => {
                 let mut attributes = BTreeMap::new();
                 attributes.insert(ATTR_CORRELATION_ID.to_string(), correlation_id.clone());
-                let body = serde_json::to_string(&a.reply).unwrap_or_default();
+                let body = match serde_json::to_string(&a.reply) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        // Never an empty reply: the request goes to the dead-letter queue.
+                        failed[i] = Some(BackendError::Invalid(format!(
+                            "the reply to {} cannot be encoded: {e}",
+                            a.reply.correlation_id
+                        )));
+                        continue;
+                    }
+                };
                 (url.clone(), OutgoingMessage { body, attributes })
             }
             Destination::Shared => (
@@ -164,7 +174,8 @@ pub(super) async fn process_batch(
                         match r {
                             Ok(_) => done[i] = true,
                             Err(e) => {
-                                reporter.error(format!("a reply could not be sent: {e}; retrying"))
+                                reporter.error(format!("a reply could not be sent: {e}"));
+                                failed[i] = Some(e);
                             }
                         }
                     }
@@ -176,21 +187,29 @@ pub(super) async fn process_batch(
                         done[i] = true;
                     }
                 }
-                Err(e) => reporter.error(format!(
-                    "replies could not be sent: {e}; they will be retried"
-                )),
+                Err(e) => {
+                    reporter.error(format!("replies could not be sent: {e}"));
+                    for i in indices {
+                        failed[i] = Some(e.clone());
+                    }
+                }
             }
         }
     }
     let mut receipts = Vec::new();
     let (mut answered_n, mut refused_n) = (0u64, 0u64);
-    for (a, ok) in answered.into_iter().zip(done) {
+    for ((a, ok), failure) in answered.into_iter().zip(done).zip(failed) {
         if ok {
             receipts.push(a.message.receipt.clone());
             answered_n += 1;
             refused_n += u64::from(a.refused);
         } else {
-            held.push(a.message);
+            let error = failure
+                .unwrap_or_else(|| BackendError::Other("the reply was not sent".to_string()));
+            held.push(Unfinished {
+                message: a.message,
+                error,
+            });
         }
     }
     if !receipts.is_empty()

@@ -4,7 +4,7 @@
 //! channel, notable events on a `broadcast` one.
 
 mod compute;
-mod labels;
+mod label_writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,10 +12,13 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
-use crate::backend::{BackendError, LONG_POLL, MAX_BATCH, ReceivedMessage};
-use crate::context::{AppContext, VISIBILITY_TIMEOUT};
+use crate::backend::{
+    BackendError, LONG_POLL, MAX_BATCH, MAX_RECEIVES, OutgoingMessage, ReceivedMessage,
+};
+use crate::config::ResourceNames;
+use crate::service::context::{AppContext, VISIBILITY_TIMEOUT};
 
-pub use labels::append_with_retry;
+pub use label_writer::append_with_retry;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -185,7 +188,7 @@ pub fn spawn(ctx: AppContext, config: WorkerConfig) -> WorkerHandle {
         events: events.clone(),
     };
     let mut tasks = JoinSet::new();
-    let label_state = Arc::new(labels::KnownImages::default());
+    let label_state = Arc::new(label_writer::KnownImages::default());
     for job in [Job::Compute, Job::Labels] {
         for _ in 0..config.pollers.max(1) {
             tasks.spawn(run_loop(
@@ -203,7 +206,7 @@ pub fn spawn(ctx: AppContext, config: WorkerConfig) -> WorkerHandle {
         let (ctx, reporter, mut stop) = (ctx.clone(), reporter.clone(), shutdown.subscribe());
         tasks.spawn(async move {
             loop {
-                match crate::context::prune_reply_queues(&ctx, idle).await {
+                match crate::service::context::prune_reply_queues(&ctx, idle).await {
                     Ok(pruned) if !pruned.is_empty() => {
                         reporter.event(format!("pruned {} idle reply queues", pruned.len()));
                     }
@@ -239,7 +242,7 @@ async fn run_loop(
     reporter: Reporter,
     mut paused: watch::Receiver<bool>,
     mut shutdown: watch::Receiver<bool>,
-    known: Arc<labels::KnownImages>,
+    known: Arc<label_writer::KnownImages>,
 ) {
     let url = match job {
         Job::Compute => ctx.resources.requests.clone(),
@@ -281,10 +284,13 @@ async fn run_loop(
                 if batch.is_empty() {
                     continue;
                 }
-                let mut held = process(&ctx, &reporter, &known, job, batch).await;
+                let unfinished = process(&ctx, &reporter, &known, job, batch).await;
+                let mut held = dead_letter_permanent(&ctx, &reporter, job, unfinished).await;
                 // Backend trouble: hold the unfinished messages (hidden from other workers)
                 // and retry them here with backoff, so an outage never burns their receive
                 // count into the dead-letter queue. On shutdown they are left to expire.
+                // A permanent failure (access denied, a file too contended) is not retried:
+                // `dead_letter_permanent` moves it out of the way.
                 let mut retry = Duration::from_millis(250);
                 while !held.is_empty() && !*shutdown.borrow() {
                     reporter.update(|s| {
@@ -309,7 +315,8 @@ async fn run_loop(
                             .extend_visibility(&url, &m.receipt, config.visibility)
                             .await;
                     }
-                    held = process(&ctx, &reporter, &known, job, held).await;
+                    let unfinished = process(&ctx, &reporter, &known, job, held).await;
+                    held = dead_letter_permanent(&ctx, &reporter, job, unfinished).await;
                     retry = (retry * 2).min(Duration::from_secs(10));
                 }
                 if held.is_empty() && !*paused.borrow() {
@@ -354,20 +361,98 @@ pub async fn process_received(
     } else {
         Job::Compute
     };
-    process(ctx, &reporter, &labels::KnownImages::default(), job, batch).await;
+    process(
+        ctx,
+        &reporter,
+        &label_writer::KnownImages::default(),
+        job,
+        batch,
+    )
+    .await;
     status.borrow().clone()
+}
+
+/// A received message a batch could not finish, and why.
+pub(crate) struct Unfinished {
+    pub message: ReceivedMessage,
+    pub error: BackendError,
+}
+
+/// Moves the messages that failed for a reason retrying cannot fix to the job's
+/// dead-letter queue (or, when even that fails, releases them so the queue's own redrive
+/// moves them after `MAX_RECEIVES`), with one event that says why. Returns the ones worth
+/// retrying.
+async fn dead_letter_permanent(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    job: Job,
+    unfinished: Vec<Unfinished>,
+) -> Vec<ReceivedMessage> {
+    let (queue, dlq, dlq_name) = match job {
+        Job::Compute => (
+            &ctx.resources.requests,
+            &ctx.resources.requests_dlq,
+            ResourceNames::dlq(&ctx.names.request_queue),
+        ),
+        Job::Labels => (
+            &ctx.resources.labels,
+            &ctx.resources.labels_dlq,
+            ResourceNames::dlq(&ctx.names.label_queue),
+        ),
+    };
+    let mut transient = Vec::new();
+    for Unfinished { message, error } in unfinished {
+        if error.is_transient() {
+            transient.push(message);
+            continue;
+        }
+        let copy = OutgoingMessage {
+            body: message.body.clone(),
+            attributes: message.attributes.clone(),
+        };
+        let moved = match ctx.backend.queues.send(dlq, copy).await {
+            Ok(_) => ctx
+                .backend
+                .queues
+                .delete_batch(queue, std::slice::from_ref(&message.receipt))
+                .await
+                .map(|()| true),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not move a message to {dlq_name}");
+                // Visible again at once: after MAX_RECEIVES the queue moves it itself.
+                let _ = ctx
+                    .backend
+                    .queues
+                    .extend_visibility(queue, &message.receipt, Duration::ZERO)
+                    .await;
+                Ok(false)
+            }
+        };
+        match moved {
+            Ok(true) => {
+                reporter.update(|s| s.dead_lettered += 1);
+                reporter.error(format!(
+                    "not retrying a message that failed for good ({error}); moved it to {dlq_name}: fix the cause, then move it back"
+                ));
+            }
+            Ok(false) | Err(_) => reporter.error(format!(
+                "not retrying a message that failed for good ({error}); released it, the queue moves it to {dlq_name} after {MAX_RECEIVES} receives"
+            )),
+        }
+    }
+    transient
 }
 
 async fn process(
     ctx: &AppContext,
     reporter: &Reporter,
-    known: &labels::KnownImages,
+    known: &label_writer::KnownImages,
     job: Job,
     batch: Vec<ReceivedMessage>,
-) -> Vec<ReceivedMessage> {
+) -> Vec<Unfinished> {
     match job {
         Job::Compute => compute::process_batch(ctx, reporter, batch).await,
-        Job::Labels => labels::process_batch(ctx, reporter, known, batch).await,
+        Job::Labels => label_writer::process_batch(ctx, reporter, known, batch).await,
     }
 }
 

@@ -127,7 +127,7 @@ impl Install {
     }
 
     /// The same installation opened in-process, as the binary opens it.
-    pub async fn context(&self) -> hotdog_tui::context::AppContext {
+    pub async fn context(&self) -> hotdog_tui::service::context::AppContext {
         use clap::Parser;
         #[derive(Parser)]
         struct Flags {
@@ -142,7 +142,7 @@ impl Install {
         if self.bucket.is_some() {
             let _ = super::moto::moto_options("unused"); // dummy credentials in this process
         }
-        hotdog_tui::context::connect(&settings)
+        hotdog_tui::service::context::connect(&settings)
             .await
             .expect("connect")
             .0

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use hotdog_tui::backend::{Backend, BackendKind};
 use hotdog_tui::config::{BackendChoice, GlobalArgs, ResourceNames, Settings};
-use hotdog_tui::context::{self, AppContext, SetupReport};
+use hotdog_tui::service::context::{self, AppContext, SetupReport};
 
 /// A local backend on a fresh temp dir (kept alive by the returned guard).
 pub fn local_backend() -> (Backend, tempfile::TempDir) {

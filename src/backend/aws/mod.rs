@@ -16,7 +16,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 pub use s3::S3Store;
 pub use sqs::SqsQueues;
 
-use super::BackendError;
+use super::{BackendError, Missing};
 
 /// Region used when neither the flag nor the SDK chain (env, profile) names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -339,13 +339,14 @@ pub(crate) fn classify(service: Service, what: &str, f: &Failure) -> BackendErro
 }
 
 /// "bucket X" for a missing bucket even when the call was about one of its keys.
-fn missing_what(service: Service, what: &str, f: &Failure) -> String {
+fn missing_what(service: Service, what: &str, f: &Failure) -> Missing {
     match service {
         Service::S3 if f.code_is(&["NoSuchBucket"]) => match what.strip_prefix("s3://") {
-            Some(rest) => format!("bucket {}", rest.split('/').next().unwrap_or(rest)),
-            None => what.to_string(),
+            Some(rest) => Missing::Bucket(rest.split('/').next().unwrap_or(rest).to_string()),
+            None => Missing::Bucket(what.to_string()),
         },
-        _ => what.to_string(),
+        Service::S3 => Missing::Object(what.to_string()),
+        Service::Sqs => Missing::Queue(what.strip_prefix("queue ").unwrap_or(what).to_string()),
     }
 }
 
@@ -454,7 +455,7 @@ mod tests {
             &failure(Some(404), Some("NoSuchBucket")),
         );
         assert!(
-            matches!(e, BackendError::NotFound { ref what } if what == "bucket b"),
+            matches!(e, BackendError::NotFound { ref what } if *what == Missing::Bucket("b".into())),
             "{e:?}"
         );
         for code in [
@@ -463,7 +464,7 @@ mod tests {
         ] {
             let e = classify(Service::Sqs, "queue q", &failure(Some(400), Some(code)));
             assert!(
-                matches!(e, BackendError::NotFound { ref what } if what == "queue q"),
+                matches!(e, BackendError::NotFound { ref what } if *what == Missing::Queue("q".into())),
                 "{e:?}"
             );
         }

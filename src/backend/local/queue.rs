@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::Notify;
 
 use crate::backend::{
-    BackendError, MessageQueue, OutgoingMessage, QueueDepth, QueueInfo, QueueSpec, ReceivedMessage,
-    Result,
+    BackendError, MessageQueue, Missing, OutgoingMessage, QueueDepth, QueueInfo, QueueSpec,
+    ReceivedMessage, Result,
 };
 
 /// SQS's largest message body.
@@ -113,15 +113,15 @@ fn now_ms() -> i64 {
 }
 
 fn db_error(e: rusqlite::Error) -> BackendError {
+    use rusqlite::ErrorCode;
     let detail = e.to_string();
-    let hint = if detail.contains("readonly") || detail.contains("read-only") {
-        " (is the data dir read-only?)"
-    } else if detail.contains("full") {
-        " (the disk is full; free some space)"
-    } else if detail.contains("locked") || detail.contains("busy") {
-        " (another process holds the database; it will be retried)"
-    } else {
-        ""
+    let hint = match e.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly) => " (is the data dir read-only?)",
+        Some(ErrorCode::DiskFull) => " (the disk is full; free some space)",
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            " (another process holds the database; it will be retried)"
+        }
+        _ => "",
     };
     BackendError::Unavailable {
         service: "local queue database",
@@ -426,7 +426,7 @@ impl MessageQueue for LocalQueues {
                 Ok(results)
             }
             None => Err(BackendError::NotFound {
-                what: format!("queue {queue}"),
+                what: Missing::Queue(queue),
             }),
         }
     }
@@ -454,7 +454,7 @@ impl MessageQueue for LocalQueues {
             match got {
                 None => {
                     return Err(BackendError::NotFound {
-                        what: format!("queue {url}"),
+                        what: Missing::Queue(url.to_string()),
                     });
                 }
                 Some(messages) if !messages.is_empty() => return Ok(messages),

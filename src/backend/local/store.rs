@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 
 use super::{io_error, private_dir};
 use crate::backend::{
-    BackendError, ETag, Fetched, ListPage, Object, ObjectMeta, ObjectStore, PutCondition, Result,
+    BackendError, ETag, Fetched, ListPage, Missing, Object, ObjectMeta, ObjectStore, PutCondition,
+    Result,
 };
 
 const LOCK_STRIPES: u64 = 64;
@@ -268,7 +269,7 @@ impl Inner {
                 Some(_) => return Err(BackendError::PreconditionFailed),
                 None => {
                     return Err(BackendError::NotFound {
-                        what: format!("object {key}"),
+                        what: Missing::Object(key.to_string()),
                     });
                 }
             },

@@ -12,10 +12,10 @@ use crate::backend::{
     BackendError, LONG_POLL, OutgoingMessage, PutCondition, QueueSpec, ReceivedMessage,
 };
 use crate::bench::{Scratch, progress};
-use crate::context::{AppContext, REPLY_QUEUE_PREFIX, VISIBILITY_TIMEOUT};
 use crate::domain::keys;
 use crate::domain::messages::{ATTR_CORRELATION_ID, ATTR_REPLY_TO, ComputeReply};
 use crate::domain::numbers::{SummaryJson, compute};
+use crate::service::context::{AppContext, REPLY_QUEUE_PREFIX, VISIBILITY_TIMEOUT};
 
 /// Waits for exactly one message (long polls until it comes).
 async fn receive_one(

@@ -13,10 +13,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Latency, Outcome, Scratch, per_second, progress, ratio, short};
-use crate::compute_client::{CallError, ComputeClient};
-use crate::context::AppContext;
 use crate::domain::messages::ComputeReply;
 use crate::domain::numbers::compute;
+use crate::service::compute_client::{CallError, ComputeClient};
+use crate::service::context::AppContext;
 use crate::worker::{self, WorkerConfig};
 
 #[derive(Debug, Clone, clap::Args)]

@@ -4,8 +4,7 @@
 // A failed unwrap is a failed test, which is what these should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/moto.rs"]
-mod moto;
+use crate::common::moto;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -14,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use hotdog_tui::backend::aws::{AwsOptions, connect};
 use hotdog_tui::backend::{
-    BackendError, Fetched, MAX_RECEIVES, MessageQueue, ObjectStore, OutgoingMessage, PutCondition,
-    QueueSpec,
+    BackendError, Fetched, MAX_RECEIVES, MessageQueue, Missing, ObjectStore, OutgoingMessage,
+    PutCondition, QueueSpec,
 };
 use moto::{aws_backend, aws_backend_without_bucket, moto_endpoint, moto_options, unique_name};
 
@@ -263,7 +262,7 @@ async fn a_missing_bucket_is_not_found() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, BackendError::NotFound { ref what } if what == &format!("bucket {bucket}")),
+        matches!(err, BackendError::NotFound { ref what } if *what == Missing::Bucket(bucket.clone())),
         "{err:?}"
     );
     let err = store.list_all("").await.unwrap_err();
@@ -406,7 +405,7 @@ async fn queue_lifecycle_send_receive_delete_depth() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, BackendError::NotFound { ref what } if what == &format!("queue {name}")),
+        matches!(err, BackendError::NotFound { ref what } if *what == Missing::Queue(name.clone())),
         "{err:?}"
     );
     let err = queues.depth(&url).await.unwrap_err();

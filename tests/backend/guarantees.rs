@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::{Command, Stdio};
@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use common::install::{Install, Stop, text};
 use hotdog_tui::backend::OutgoingMessage;
-use hotdog_tui::compute_client::ComputeClient;
-use hotdog_tui::context::AppContext;
 use hotdog_tui::domain::keys;
-use hotdog_tui::domain::labels::{LabelFile, LabelLine, Vote};
+use hotdog_tui::domain::label_file::{LabelFile, LabelLine, Vote};
 use hotdog_tui::domain::messages::{ATTR_CORRELATION_ID, ATTR_REPLY_TO};
+use hotdog_tui::service::compute_client::ComputeClient;
+use hotdog_tui::service::context::AppContext;
 
 const IMAGES: [&str; 4] = [
     "hotdog-01.jpg",
@@ -202,7 +202,7 @@ async fn submit_rounds(
         };
         let answers: Vec<(String, Vote)> =
             IMAGES.iter().map(|img| (img.to_string(), vote)).collect();
-        let ids = hotdog_tui::labelling::submit_round(ctx, &answers)
+        let ids = hotdog_tui::service::labeller::submit_round(ctx, &answers)
             .await
             .unwrap();
         for ((image, vote), id) in answers.into_iter().zip(ids) {
@@ -432,7 +432,7 @@ async fn poison_messages(i: Install) {
             .unwrap();
     }
     // An answer for an unknown image beside a good one: the good one still lands.
-    let (body, ids) = hotdog_tui::labelling::submission_body(
+    let (body, ids) = hotdog_tui::service::labeller::submission_body(
         "x",
         &[
             ("no-such.jpg".into(), Vote::HotDog),

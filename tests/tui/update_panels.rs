@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod tui_support;
+use crate::support as tui_support;
 
 use crossterm::event::KeyCode;
 use hotdog_tui::app::status::WorkerMode;
@@ -13,7 +13,7 @@ use hotdog_tui::domain::stats::{ImageStats, SortKey};
 use tui_support::*;
 
 fn stats(name: &str, hot: u64, not: u64) -> ImageStats {
-    let counts = hotdog_tui::domain::labels::VoteCounts {
+    let counts = hotdog_tui::domain::label_file::VoteCounts {
         hotdog: hot,
         not_hotdog: not,
     };

@@ -3,11 +3,11 @@
 
 use bytes::Bytes;
 
-use crate::backend::{BackendError, OutgoingMessage};
-use crate::context::AppContext;
+use crate::backend::{BackendError, Missing, OutgoingMessage};
 use crate::domain::keys;
-use crate::domain::labels::Vote;
+use crate::domain::label_file::Vote;
 use crate::domain::messages::LabelSubmission;
+use crate::service::context::AppContext;
 
 /// Names of all images in the store (without the `images/` prefix), sorted.
 pub async fn list_images(ctx: &AppContext) -> Result<Vec<String>, BackendError> {
@@ -23,7 +23,10 @@ pub async fn fetch_image(ctx: &AppContext, name: &str) -> Result<Bytes, BackendE
     match ctx.backend.store.get(&keys::image(name)).await? {
         Some(o) => Ok(o.bytes),
         None => Err(BackendError::NotFound {
-            what: format!("image {}", crate::domain::names::display_safe(name)),
+            what: Missing::Object(format!(
+                "image {}",
+                crate::domain::names::display_safe(name)
+            )),
         }),
     }
 }

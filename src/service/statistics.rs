@@ -6,10 +6,10 @@ use std::collections::{HashMap, HashSet};
 use futures::StreamExt;
 
 use crate::backend::{BackendError, Fetched, ObjectStore};
-use crate::context::AppContext;
 use crate::domain::keys;
-use crate::domain::labels::{LabelFile, LabelLine};
+use crate::domain::label_file::{LabelFile, LabelLine};
 use crate::domain::stats::ImageStats;
+use crate::service::context::AppContext;
 
 const PARALLEL_FETCHES: usize = 16;
 

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -12,10 +12,10 @@ use bytes::Bytes;
 use hotdog_tui::backend::{
     Backend, BackendError, Fetched, MAX_RECEIVES, OutgoingMessage, PutCondition, QueueSpec,
 };
-use hotdog_tui::compute_client::ComputeClient;
 use hotdog_tui::domain::keys;
-use hotdog_tui::domain::labels::{Answer, LabelFile, Vote};
-use hotdog_tui::statistics::StatsCache;
+use hotdog_tui::domain::label_file::{Answer, LabelFile, Vote};
+use hotdog_tui::service::compute_client::ComputeClient;
+use hotdog_tui::service::statistics::StatsCache;
 use hotdog_tui::worker::{self, WorkerConfig};
 
 /// Generates `<case>_local` and `<case>_aws` tests from one `async fn case(Backend)`.
@@ -667,7 +667,7 @@ async fn labels_pipeline_writes_every_answer_once(b: Backend) {
                         )
                     })
                     .collect();
-                let ids = hotdog_tui::labelling::submit_round(&c, &answers)
+                let ids = hotdog_tui::service::labeller::submit_round(&c, &answers)
                     .await
                     .unwrap();
                 mine.extend(images.iter().cloned().zip(ids));
@@ -681,7 +681,7 @@ async fn labels_pipeline_writes_every_answer_once(b: Backend) {
         }
     }
     // Also an answer for an image that does not exist: dropped, not written.
-    hotdog_tui::labelling::submit_round(&ctx, &[("ghost.png".into(), Vote::HotDog)])
+    hotdog_tui::service::labeller::submit_round(&ctx, &[("ghost.png".into(), Vote::HotDog)])
         .await
         .unwrap();
     let mut cache = StatsCache::new();

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod tui_support;
+use crate::support as tui_support;
 
 use std::time::Duration;
 

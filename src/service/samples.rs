@@ -4,12 +4,12 @@
 use bytes::Bytes;
 
 use crate::backend::BackendError;
-use crate::context::AppContext;
-use crate::upload::{UploadResult, upload_bytes};
+use crate::service::context::{AppContext, SetupReport, SetupStep};
+use crate::service::upload::{UploadResult, upload_bytes};
 
 macro_rules! samples {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_bytes!(concat!("../assets/", $name)) as &[u8])),*]
+        &[$(($name, include_bytes!(concat!("../../assets/", $name)) as &[u8])),*]
     };
 }
 
@@ -52,4 +52,16 @@ pub async fn seed(ctx: &AppContext) -> Result<usize, BackendError> {
         }
     }
     Ok(stored)
+}
+
+/// Seeds a store that `connect` reported as new, and records it in the report.
+pub async fn seed_new_store(
+    ctx: &AppContext,
+    report: &mut SetupReport,
+) -> Result<(), BackendError> {
+    if report.new_store {
+        let n = seed(ctx).await?;
+        report.steps.push(SetupStep::Seeded(n));
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -223,4 +223,90 @@ fn usage_errors_exit_with_2() {
             text(&out)
         );
     }
+}
+
+/// The original report's own negative example, typed as a user would: every form reaches
+/// the number parser and gets its sentence (exit 1), flags still work on either side, and
+/// a refused list opens nothing (the data dir is never even created), so nothing is sent.
+#[test]
+fn numbers_that_start_with_a_minus_get_the_products_sentence() {
+    let i = Install::local();
+    let negative = "-1 is a negative number: only whole numbers of 0 or more are accepted.";
+    for args in [
+        &["compute", "-1,2,7,9"][..],
+        &["compute", "-1,", "2"],
+        &["compute", "-1"],
+        &["compute", "--json", "-1,2"],
+        &["compute", "-1,2", "--timeout", "5"],
+        &["compute", "--timeout=5", "-1,2,7,9", "--json"],
+    ] {
+        let out = i.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert_eq!(text(&out), (String::new(), negative.into()), "{args:?}");
+    }
+    let five = i.run(&["compute", "-5"]);
+    assert_eq!(five.status.code(), Some(1));
+    assert!(
+        text(&five).1.starts_with("-5 is a negative number"),
+        "{five:?}"
+    );
+    let missing = i.run(&["compute", "1,,2"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing).1.starts_with("Number 2 is missing"),
+        "{missing:?}"
+    );
+    // A label value that starts with a minus reaches the answer parser too.
+    let label = i.run(&["label", "-1.jpg=maybe"]);
+    assert_eq!(label.status.code(), Some(1), "{label:?}");
+    assert!(text(&label).1.contains("-1.jpg=maybe"), "{label:?}");
+    assert!(
+        !i.path("data").exists(),
+        "refused input must not open the backend (nothing sent)"
+    );
+    // Real flags keep working: help, and a misspelt flag is still a usage error.
+    let help = i.run(&["compute", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help).0.contains("--timeout"), "{help:?}");
+    let typo = i.run(&["compute", "--jsn", "1"]);
+    assert_eq!(typo.status.code(), Some(2), "{typo:?}");
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_real_flags() {
+    let i = Install::local();
+    for (shell, marker) in [
+        ("bash", "_hotdog-tui()"),
+        ("zsh", "#compdef hotdog-tui"),
+        ("fish", "complete -c hotdog-tui"),
+    ] {
+        let out = i.run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: {script:.200}");
+        assert!(
+            script.contains("compute") && script.contains("--timeout"),
+            "{shell}"
+        );
+    }
+    let man = i.run(&["man"]);
+    assert!(man.status.success(), "{man:?}");
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH hotdog-tui"),
+        "{page:.300}"
+    );
+    assert!(page.contains("compute"), "the subcommands are listed");
+    let dir = i.path("man");
+    let out = i.run(&["man", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    for page in ["hotdog-tui.1", "hotdog-tui-compute.1", "hotdog-tui-label.1"] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let compute = std::fs::read_to_string(dir.join("hotdog-tui-compute.1")).unwrap();
+    assert!(
+        compute.contains("timeout"),
+        "the compute page names its flags"
+    );
 }

@@ -7,18 +7,21 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::backend::BackendError;
-use crate::compute_client::ComputeClient;
+use crate::backend::{BackendError, Missing};
 use crate::config::{GlobalArgs, Settings};
-use crate::context::{self, AppContext};
 use crate::domain::export::ExportFormat;
-use crate::domain::labels::Vote;
+use crate::domain::label_file::Vote;
 use crate::domain::names::display_safe;
 use crate::domain::numbers::{SummaryJson, parse_numbers};
 use crate::domain::stats::totals;
-use crate::statistics::StatsCache;
+use crate::service::compute_client::ComputeClient;
+use crate::service::context::{self, AppContext, SetupStep};
+use crate::service::statistics::StatsCache;
+
+mod argv;
+mod docs;
 
 #[derive(Debug, Parser)]
 #[command(name = "hotdog-tui", version, about = "Label hot-dog training images in the terminal, and run the queue-backed compute service.", long_about = None)]
@@ -29,6 +32,15 @@ pub struct Cli {
     pub tui: TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// Parses the process's arguments. Data that starts with a minus sign (`compute
+    /// -1,2,7,9`) reaches its command, which answers with its own sentence.
+    pub fn parse_args() -> Self {
+        let args = std::env::args_os().collect();
+        Self::parse_from(argv::user_data_behind_double_dash(Self::command(), args))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,9 +99,27 @@ pub enum Command {
     },
     /// Load-generate and time the compute service, label writes or statistics on scratch resources.
     Bench(crate::bench::BenchArgs),
+    /// Print a shell completion script, e.g. `hotdog-tui completions bash > ~/.local/share/bash-completion/completions/hotdog-tui`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `hotdog-tui man | man -l -`; `--dir` writes one page per command.
+    Man {
+        /// Write hotdog-tui.1 and one page per subcommand (hotdog-tui-compute.1, …) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
+    // Generated from the clap definitions; they need no settings, so a broken config file
+    // cannot stop a user from installing completions.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return docs::completions(*shell),
+        Some(Command::Man { dir }) => return docs::man(dir.as_deref()),
+        _ => {}
+    }
     let settings = match Settings::resolve(&cli.global) {
         Ok(s) => s,
         Err(e) => return fail(&anyhow::Error::new(e)),
@@ -121,13 +151,12 @@ fn fail(e: &anyhow::Error) -> ExitCode {
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<AppContext> {
-    let (ctx, report) = context::connect(settings).await.map_err(explain)?;
-    for line in report
-        .lines
-        .iter()
-        .filter(|l| l.starts_with("created") || l.starts_with("seeded"))
-    {
-        tracing::info!("{line}");
+    let (ctx, mut report) = context::connect(settings).await.map_err(explain)?;
+    crate::service::samples::seed_new_store(&ctx, &mut report)
+        .await
+        .map_err(explain)?;
+    for step in report.steps.iter().filter(|s| s.changed_something()) {
+        tracing::info!("{step}");
     }
     Ok(ctx)
 }
@@ -135,12 +164,12 @@ async fn open(settings: &Settings) -> anyhow::Result<AppContext> {
 /// Adds what to do to backend errors the user can fix.
 fn explain(e: BackendError) -> anyhow::Error {
     let hint = match &e {
-        BackendError::NotFound { what } if what.contains("bucket") => {
-            Some("run `hotdog-tui setup` to create it")
-        }
-        BackendError::NotFound { what } if what.contains("queue") => {
-            Some("run `hotdog-tui setup` to create the queues")
-        }
+        BackendError::NotFound {
+            what: Missing::Bucket(_),
+        } => Some("run `hotdog-tui setup` to create it"),
+        BackendError::NotFound {
+            what: Missing::Queue(_),
+        } => Some("run `hotdog-tui setup` to create the queues"),
         _ => None,
     };
     match hint {
@@ -186,10 +215,10 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
         Command::Upload { paths } => upload(settings, paths).await,
         Command::Seed => {
             let ctx = open(settings).await?;
-            let n = crate::samples::seed(&ctx).await.map_err(explain)?;
+            let n = crate::service::samples::seed(&ctx).await.map_err(explain)?;
             println!(
                 "seeded {n} sample images ({} were already there)",
-                crate::samples::SAMPLES.len() - n
+                crate::service::samples::SAMPLES.len() - n
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -200,6 +229,9 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             let ctx = open(settings).await?;
             crate::bench::run(&ctx, args).await
         }
+        // Answered in `run` before the settings are read.
+        Command::Completions { shell } => Ok(docs::completions(shell)),
+        Command::Man { dir } => Ok(docs::man(dir.as_deref())),
     }
 }
 
@@ -276,7 +308,7 @@ async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::Resu
         .map(|a| parse_answer(a))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let ctx = open(settings).await?;
-    let images: std::collections::HashSet<String> = crate::labelling::list_images(&ctx)
+    let images: std::collections::HashSet<String> = crate::service::labeller::list_images(&ctx)
         .await
         .map_err(explain)?
         .into_iter()
@@ -293,7 +325,7 @@ async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::Resu
             unknown.join(", ")
         );
     }
-    let ids = crate::labelling::submit_round(&ctx, &answers)
+    let ids = crate::service::labeller::submit_round(&ctx, &answers)
         .await
         .map_err(explain)?;
     if json {
@@ -380,7 +412,7 @@ async fn upload(settings: &Settings, paths: Vec<PathBuf>) -> anyhow::Result<Exit
         b
     });
     let progress_bar = bar.clone();
-    let outcomes = crate::upload::upload_paths(&ctx, paths, move |p| {
+    let outcomes = crate::service::upload::upload_paths(&ctx, paths, move |p| {
         if let Some(b) = &progress_bar {
             b.set_length(p.total as u64);
             b.set_position(p.done as u64);
@@ -417,12 +449,13 @@ async fn export(
     cache.refresh(&ctx).await.map_err(explain)?;
     let images = cache.images();
     if output.as_deref() == Some(std::path::Path::new("-")) {
-        let (text, _) = crate::export::render(&ctx, &images, format);
+        let (text, _) = crate::service::export_file::render(&ctx, &images, format);
         print!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
-    let path = output.unwrap_or_else(|| PathBuf::from(crate::export::default_file_name(format)));
-    let summary = crate::export::export(&ctx, &images, format, &path)
+    let path = output
+        .unwrap_or_else(|| PathBuf::from(crate::service::export_file::default_file_name(format)));
+    let summary = crate::service::export_file::export(&ctx, &images, format, &path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     let skipped = if summary.skipped > 0 {
         format!(
@@ -439,27 +472,28 @@ async fn export(
 async fn setup(settings: &Settings, prune: bool) -> anyhow::Result<ExitCode> {
     let result = async {
         let (ctx, mut report) = context::connect(settings).await?;
+        crate::service::samples::seed_new_store(&ctx, &mut report).await?;
         context::ensure_bucket(&ctx, &mut report).await?;
-        if crate::labelling::list_images(&ctx).await?.is_empty() {
-            let n = crate::samples::seed(&ctx).await?;
-            report.lines.push(format!(
-                "the bucket had no images: seeded {n} sample images"
-            ));
+        if crate::service::labeller::list_images(&ctx)
+            .await?
+            .is_empty()
+        {
+            let n = crate::service::samples::seed(&ctx).await?;
+            report.steps.push(SetupStep::SeededEmptyBucket(n));
         }
         if prune {
             let pruned = context::prune_reply_queues(&ctx, Duration::from_secs(24 * 3600)).await?;
-            report.lines.push(format!(
-                "pruned {} reply queues idle for over a day",
-                pruned.len()
-            ));
+            report
+                .steps
+                .push(SetupStep::PrunedReplyQueues(pruned.len()));
         }
         Ok::<_, BackendError>(report)
     }
     .await;
     match result {
         Ok(report) => {
-            for line in report.lines {
-                println!("{line}");
+            for step in report.steps {
+                println!("{step}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -3,14 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod tui_support;
+use crate::support as tui_support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 use hotdog_tui::app::{Action, Effect, update};
-use hotdog_tui::domain::labels::Vote;
+use hotdog_tui::domain::label_file::Vote;
 use hotdog_tui::domain::sampling::ROUND_SIZE;
 use ratatui::layout::Size;
 use tui_support::*;
@@ -312,7 +312,7 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
     let size = s.label.tile_size.expect("tile size");
     assert!(matches!(
         s.label.images.view(&name, size),
-        hotdog_tui::app::images::TileImage::Failed("not an image")
+        hotdog_tui::app::picture_cache::TileImage::Failed("not an image")
     ));
 }
 

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use crate::backend::{BackendError, PutCondition};
-use crate::context::AppContext;
 use crate::domain::keys;
 use crate::domain::names::{display_safe, image_name_from_file_name, numbered_name};
-use crate::images;
+use crate::service::context::AppContext;
+use crate::service::image_check;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadResult {
@@ -153,7 +153,7 @@ async fn upload_file(ctx: &AppContext, path: &Path) -> UploadOutcome {
     match tokio::fs::metadata(path).await {
         Ok(m) if m.len() > ctx.max_image_bytes => {
             return rejected(
-                images::ImageRejection::TooBig {
+                image_check::ImageRejection::TooBig {
                     size: m.len(),
                     limit: ctx.max_image_bytes,
                 }
@@ -190,23 +190,24 @@ pub async fn upload_bytes(ctx: &AppContext, file_name: &str, bytes: Bytes) -> Up
     let max = ctx.max_image_bytes;
     let check_name = name.clone();
     let check_bytes = bytes.clone();
-    let info =
-        match tokio::task::spawn_blocking(move || images::validate(&check_name, &check_bytes, max))
-            .await
-        {
-            Ok(Ok(info)) => info,
-            Ok(Err(e)) => {
-                return UploadResult::Rejected {
-                    reason: e.to_string(),
-                };
-            }
-            Err(e) => {
-                return UploadResult::Rejected {
-                    reason: format!("the check failed: {e}"),
-                };
-            }
-        };
-    match store_under_free_name(ctx, &name, bytes, images::content_type(info.format)).await {
+    let info = match tokio::task::spawn_blocking(move || {
+        image_check::validate(&check_name, &check_bytes, max)
+    })
+    .await
+    {
+        Ok(Ok(info)) => info,
+        Ok(Err(e)) => {
+            return UploadResult::Rejected {
+                reason: e.to_string(),
+            };
+        }
+        Err(e) => {
+            return UploadResult::Rejected {
+                reason: format!("the check failed: {e}"),
+            };
+        }
+    };
+    match store_under_free_name(ctx, &name, bytes, image_check::content_type(info.format)).await {
         Ok(r) => r,
         Err(e) => UploadResult::Rejected {
             reason: format!("could not store it: {e}"),

@@ -1,5 +1,6 @@
-//! Screen geometry, shared by drawing and by `app` (which needs each tile's image size to
-//! ask for images encoded at exactly that size). Pure functions of the terminal size.
+//! Screen geometry: the state needs each tile's image size to ask for images encoded at
+//! exactly that size, and `ui` draws into the same rectangles. Pure functions of the
+//! terminal size.
 
 use ratatui::layout::{Margin, Rect};
 

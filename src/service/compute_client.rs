@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 use crate::backend::{
     BackendError, LONG_POLL, MAX_BATCH, MessageQueue, OutgoingMessage, QueueSpec,
 };
-use crate::context::{AppContext, REPLY_QUEUE_PREFIX, VISIBILITY_TIMEOUT};
 use crate::domain::messages::{ATTR_CORRELATION_ID, ATTR_REPLY_TO, ComputeReply};
+use crate::service::context::{AppContext, REPLY_QUEUE_PREFIX, VISIBILITY_TIMEOUT};
 
 type Waiters = Arc<Mutex<HashMap<String, oneshot::Sender<ComputeReply>>>>;
 
@@ -85,13 +85,18 @@ impl ComputeClient {
         }
     }
 
-    /// Sends a request; its reply arrives on `take_replies`. Returns the correlation id.
-    pub async fn send(&self, text: &str) -> Result<String, BackendError> {
-        let id = uuid::Uuid::new_v4().to_string();
+    /// A fresh correlation id. The caller records it *before* `send`: a reply can come
+    /// back before `send` returns.
+    pub fn new_correlation_id() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// Sends a request under `correlation_id`; its reply arrives on `take_replies`.
+    pub async fn send(&self, text: &str, correlation_id: &str) -> Result<(), BackendError> {
         self.queues
-            .send(&self.request_url, self.message(text, &id))
+            .send(&self.request_url, self.message(text, correlation_id))
             .await?;
-        Ok(id)
+        Ok(())
     }
 
     /// All replies not claimed by `call`, in arrival order (taken once, by the TUI).

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod tui_support;
+use crate::support as tui_support;
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use hotdog_tui::app::status::WorkerMode;
 use hotdog_tui::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
 use hotdog_tui::app::{Action, State, update};
 use hotdog_tui::backend::QueueDepth;
-use hotdog_tui::domain::labels::VoteCounts;
+use hotdog_tui::domain::label_file::VoteCounts;
 use hotdog_tui::domain::messages::ComputeReply;
 use hotdog_tui::domain::stats::ImageStats;
 use insta::assert_snapshot;
@@ -122,13 +122,13 @@ fn compute_tab_with_history() {
             &mut s,
             Action::ComputeSent {
                 local_id: id,
-                result: Ok(format!("c{id}")),
+                result: Ok(()),
                 at: t0,
             },
         );
     }
     let reply = ComputeReply {
-        correlation_id: "c1".into(),
+        correlation_id: s.compute.history[0].correlation_id.clone(),
         text: "minimum is 1 maximum is 55 average is 18 median is 8".into(),
         result: None,
         error: None,

@@ -10,13 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 
-use super::{Reporter, jitter};
+use super::{Reporter, Unfinished, jitter};
 use crate::backend::{BackendError, ObjectStore, OutgoingMessage, PutCondition, ReceivedMessage};
-use crate::context::AppContext;
 use crate::domain::keys;
-use crate::domain::labels::{Answer, append_answers};
+use crate::domain::label_file::{Answer, append_answers};
 use crate::domain::messages::LabelSubmission;
 use crate::domain::names::display_safe;
+use crate::service::context::AppContext;
 
 const MAX_ATTEMPTS: u32 = 30;
 const PARALLEL_WRITES: usize = 8;
@@ -94,9 +94,10 @@ pub async fn append_with_retry(
             Err(BackendError::PreconditionFailed | BackendError::NotFound { .. }) => {
                 conflicts += 1;
                 if conflicts >= MAX_ATTEMPTS {
-                    return Err(BackendError::Other(format!(
-                        "gave up writing {key} after {conflicts} conflicting writes; the answers stay queued"
-                    )));
+                    return Err(BackendError::Contended {
+                        key: key.to_string(),
+                        attempts: conflicts,
+                    });
                 }
                 tokio::time::sleep(jitter(backoff)).await;
                 backoff = (backoff * 2).min(Duration::from_millis(500));
@@ -106,17 +107,17 @@ pub async fn append_with_retry(
     }
 }
 
-/// Returns the messages that could not be finished (backend trouble), to retry in place.
+/// Returns the messages that could not be finished, each with why.
 pub(super) async fn process_batch(
     ctx: &AppContext,
     reporter: &Reporter,
     known: &KnownImages,
     batch: Vec<ReceivedMessage>,
-) -> Vec<ReceivedMessage> {
+) -> Vec<Unfinished> {
     let store = ctx.backend.store.as_ref();
     // image → (answers, indices of the messages they came from)
     let mut by_image: HashMap<String, (Vec<Answer>, HashSet<usize>)> = HashMap::new();
-    let mut finished = vec![true; batch.len()];
+    let mut failed: Vec<Option<BackendError>> = vec![None; batch.len()];
     let mut poison = Vec::new();
     for (i, m) in batch.iter().enumerate() {
         match LabelSubmission::decode(&m.body) {
@@ -149,10 +150,10 @@ pub(super) async fn process_batch(
             )
             .await;
         if let Err(e) = moved {
-            finished[i] = false; // stays queued; SQS's redrive moves it after the receive limit
             reporter.error(format!(
                 "could not move a bad label message to the dead-letter queue: {e}"
             ));
+            failed[i] = Some(e);
         } else {
             reporter.update(|s| s.dead_lettered += 1);
         }
@@ -194,21 +195,19 @@ pub(super) async fn process_batch(
                 display_safe(&image)
             )),
             Err(e) => {
-                reporter.update(|s| s.retries += 1);
-                reporter.error(format!("could not write answers for {}: {e}; retrying", display_safe(&image)));
+                reporter.error(format!("could not write answers for {}: {e}", display_safe(&image)));
                 for i in sources {
-                    finished[i] = false;
+                    failed[i] = Some(e.clone());
                 }
             }
         }
     }
     let mut receipts = Vec::new();
     let mut held = Vec::new();
-    for (m, done) in batch.into_iter().zip(finished) {
-        if done {
-            receipts.push(m.receipt.clone());
-        } else {
-            held.push(m);
+    for (message, failure) in batch.into_iter().zip(failed) {
+        match failure {
+            None => receipts.push(message.receipt.clone()),
+            Some(error) => held.push(Unfinished { message, error }),
         }
     }
     if !receipts.is_empty()

@@ -2,6 +2,8 @@
 //! choosing how images are drawn, and the loop that feeds key presses, effect results and
 //! ticks to `app::update` and redraws only when something visible changed.
 
+pub mod picker;
+
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream};
@@ -12,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::app::effects::EffectRunner;
 use crate::app::{self, Action, State};
-use crate::context::AppContext;
+use crate::service::context::AppContext;
 
 /// How images are drawn: `auto` asks the terminal; the others force a protocol.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -52,7 +54,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore;
     // Query after entering the alternate screen and before anything reads events.
-    let setup = crate::ui::picker::choose_picker(opts.image_protocol);
+    let setup = crate::tui::picker::choose_picker(opts.image_protocol);
     tracing::info!(protocol = ?setup.picker.protocol_type(), how = %setup.how, "image protocol");
 
     let (tx, mut rx) = mpsc::unbounded_channel();

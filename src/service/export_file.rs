@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use crate::context::AppContext;
 use crate::domain::export::{ExportFormat, ExportSummary, to_csv, to_manifest};
 use crate::domain::stats::ImageStats;
+use crate::service::context::AppContext;
 
 pub fn render(
     ctx: &AppContext,
@@ -13,7 +13,9 @@ pub fn render(
 ) -> (String, ExportSummary) {
     match format {
         ExportFormat::Csv => to_csv(stats),
-        ExportFormat::Jsonl => to_manifest(&ctx.bucket, stats, &crate::labelling::now_rfc3339()),
+        ExportFormat::Jsonl => {
+            to_manifest(&ctx.bucket, stats, &crate::service::labeller::now_rfc3339())
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::install::Install;
-use hotdog_tui::context::AppContext;
 use hotdog_tui::domain::keys;
-use hotdog_tui::domain::labels::{LabelFile, Vote};
+use hotdog_tui::domain::label_file::{LabelFile, Vote};
+use hotdog_tui::service::context::AppContext;
 
 /// Forwards loopback TCP to `target` while `up`; refuses (accepts and drops) otherwise.
 async fn proxy(target: String, up: Arc<AtomicBool>) -> u16 {
@@ -57,7 +57,7 @@ async fn submit(ctx: &AppContext, rounds: usize, into: &mut HashMap<String, Vote
                 Vote::NotHotDog
             },
         )];
-        let ids = hotdog_tui::labelling::submit_round(ctx, &answers)
+        let ids = hotdog_tui::service::labeller::submit_round(ctx, &answers)
             .await
             .unwrap();
         into.insert(ids[0].clone(), answers[0].1);

@@ -33,13 +33,60 @@ pub const REPLY_QUEUE_PREFIX: &str = "hotdog-reply-";
 /// How long a received message stays hidden from other consumers.
 pub const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What `ensure_resources` did, one line per resource.
-#[derive(Debug, Clone, Default)]
-pub struct SetupReport {
-    pub lines: Vec<String>,
+/// One thing `connect` / `setup` did or found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupStep {
+    CreatedDataDir(std::path::PathBuf),
+    CreatedBucket(String),
+    BucketExists(String),
+    CreatedQueue { name: String, dead_letter: bool },
+    QueueExists(String),
+    Seeded(usize),
+    SeededEmptyBucket(usize),
+    PrunedReplyQueues(usize),
 }
 
-/// Opens the backend: local seeds a new data dir; both create missing queues.
+impl SetupStep {
+    /// Whether the step changed anything (what a plain command logs; `setup` prints all).
+    pub fn changed_something(&self) -> bool {
+        !matches!(self, Self::BucketExists(_) | Self::QueueExists(_))
+    }
+}
+
+impl std::fmt::Display for SetupStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CreatedDataDir(dir) => write!(f, "created data dir {}", dir.display()),
+            Self::CreatedBucket(b) => write!(f, "created bucket {b}"),
+            Self::BucketExists(b) => write!(f, "bucket {b} exists"),
+            Self::CreatedQueue {
+                name,
+                dead_letter: true,
+            } => write!(
+                f,
+                "created queue {name} (dead-letter queue after {MAX_RECEIVES} receives)"
+            ),
+            Self::CreatedQueue { name, .. } => write!(f, "created queue {name}"),
+            Self::QueueExists(name) => write!(f, "queue {name} exists"),
+            Self::Seeded(n) => write!(f, "seeded {n} sample images"),
+            Self::SeededEmptyBucket(n) => {
+                write!(f, "the bucket had no images: seeded {n} sample images")
+            }
+            Self::PrunedReplyQueues(n) => write!(f, "pruned {n} reply queues idle for over a day"),
+        }
+    }
+}
+
+/// What `connect` / `setup` did, in order, and whether the store was new (a new local
+/// data dir: the caller seeds it with `samples::seed_new_store`).
+#[derive(Debug, Clone, Default)]
+pub struct SetupReport {
+    pub steps: Vec<SetupStep>,
+    pub new_store: bool,
+}
+
+/// Opens the backend and creates missing queues. A new local data dir is reported as
+/// `new_store`; seeding it is the caller's (`samples::seed_new_store`).
 pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), BackendError> {
     let mut report = SetupReport::default();
     let (backend, fresh) = match settings.backend {
@@ -47,8 +94,8 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
             let (store, queues, fresh) = backend::local::open(&settings.data_dir)?;
             if fresh {
                 report
-                    .lines
-                    .push(format!("created data dir {}", settings.data_dir.display()));
+                    .steps
+                    .push(SetupStep::CreatedDataDir(settings.data_dir.clone()));
             }
             let b = Backend {
                 kind: BackendKind::Local {
@@ -88,20 +135,17 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
         bucket: settings.names.bucket.clone(),
         max_image_bytes: settings.max_image_bytes,
     };
-    if fresh {
-        let seeded = crate::samples::seed(&ctx).await?;
-        report.lines.push(format!("seeded {seeded} sample images"));
-    }
+    report.new_store = fresh;
     Ok((ctx, report))
 }
 
 /// Creates the bucket if missing (admin permission on AWS).
 pub async fn ensure_bucket(ctx: &AppContext, report: &mut SetupReport) -> Result<(), BackendError> {
     let created = ctx.backend.store.ensure_bucket().await?;
-    report.lines.push(if created {
-        format!("created bucket {}", ctx.bucket)
+    report.steps.push(if created {
+        SetupStep::CreatedBucket(ctx.bucket.clone())
     } else {
-        format!("bucket {} exists", ctx.bucket)
+        SetupStep::BucketExists(ctx.bucket.clone())
     });
     Ok(())
 }
@@ -142,21 +186,18 @@ async fn ensure_one(
 ) -> Result<String, BackendError> {
     // Look first: labellers may read queue URLs without being allowed to create queues.
     if let Some(url) = backend.queues.queue_url(&spec.name).await? {
-        report.lines.push(format!("queue {} exists", spec.name));
+        report.steps.push(SetupStep::QueueExists(spec.name.clone()));
         return Ok(url);
     }
     match backend.queues.ensure_queue(&spec).await {
         Ok((url, created)) => {
-            report.lines.push(if created {
-                match &spec.dead_letter {
-                    Some(_) => format!(
-                        "created queue {} (dead-letter queue after {MAX_RECEIVES} receives)",
-                        spec.name
-                    ),
-                    None => format!("created queue {}", spec.name),
+            report.steps.push(if created {
+                SetupStep::CreatedQueue {
+                    name: spec.name.clone(),
+                    dead_letter: spec.dead_letter.is_some(),
                 }
             } else {
-                format!("queue {} exists", spec.name)
+                SetupStep::QueueExists(spec.name.clone())
             });
             Ok(url)
         }

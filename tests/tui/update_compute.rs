@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod tui_support;
+use crate::support as tui_support;
 
 use std::time::Duration;
 
@@ -59,6 +59,7 @@ fn enter_sends_a_valid_input_and_keeps_an_invalid_one() {
         effects,
         vec![Effect::SendCompute {
             local_id: 1,
+            correlation_id: s.compute.history[0].correlation_id.clone(),
             text: "1,12,55,4".into()
         }]
     );
@@ -74,22 +75,19 @@ fn replies_are_matched_by_correlation_id_with_several_in_flight() {
         press(&mut s, KeyCode::Enter);
     }
     let t0 = s.now;
-    update(
-        &mut s,
-        Action::ComputeSent {
-            local_id: 1,
-            result: Ok("c1".into()),
-            at: t0,
-        },
-    );
-    update(
-        &mut s,
-        Action::ComputeSent {
-            local_id: 2,
-            result: Ok("c2".into()),
-            at: t0,
-        },
-    );
+    let c1 = s.compute.history[0].correlation_id.clone();
+    let c2 = s.compute.history[1].correlation_id.clone();
+    assert_ne!(c1, c2);
+    for local_id in [1, 2] {
+        update(
+            &mut s,
+            Action::ComputeSent {
+                local_id,
+                result: Ok(()),
+                at: t0,
+            },
+        );
+    }
     assert_eq!(s.compute.in_flight(), 2);
     // Out of order, plus one for somebody else.
     s.dirty = false;
@@ -104,7 +102,7 @@ fn replies_are_matched_by_correlation_id_with_several_in_flight() {
     update(
         &mut s,
         Action::ComputeReply {
-            reply: reply("c2", "minimum is 3"),
+            reply: reply(&c2, "minimum is 3"),
             at: t0 + Duration::from_millis(7),
         },
     );
@@ -120,7 +118,7 @@ fn replies_are_matched_by_correlation_id_with_several_in_flight() {
     assert_eq!(s.compute.history[0].state, RequestState::Waiting);
     let err = ComputeReply {
         error: Some("bad input".into()),
-        ..reply("c1", "bad input")
+        ..reply(&c1, "bad input")
     };
     update(&mut s, Action::ComputeReply { reply: err, at: t0 });
     assert!(matches!(
@@ -135,11 +133,12 @@ fn an_unanswered_request_times_out_and_keeps_listening() {
     typed(&mut s, "5");
     press(&mut s, KeyCode::Enter);
     let t0 = s.now;
+    let c1 = s.compute.history[0].correlation_id.clone();
     update(
         &mut s,
         Action::ComputeSent {
             local_id: 1,
-            result: Ok("c1".into()),
+            result: Ok(()),
             at: t0,
         },
     );
@@ -148,7 +147,7 @@ fn an_unanswered_request_times_out_and_keeps_listening() {
     update(
         &mut s,
         Action::ComputeReply {
-            reply: reply("c1", "minimum is 5"),
+            reply: reply(&c1, "minimum is 5"),
             at: t0 + REPLY_TIMEOUT * 2,
         },
     );
@@ -225,4 +224,42 @@ fn esc_leaves_the_input_and_any_key_returns_to_it() {
     ch(&mut s, '9');
     assert!(s.compute.input_focused);
     assert_eq!(s.compute.input, "9");
+}
+
+/// The worker can answer before `send` returns: the reply is forwarded ahead of the
+/// `ComputeSent` action. The request is matched anyway (its id exists before sending), and
+/// the late confirmation does not turn the answer back into "waiting".
+#[test]
+fn a_reply_that_overtakes_the_send_confirmation_is_kept() {
+    let mut s = on_compute();
+    typed(&mut s, "5 6");
+    let effects = press(&mut s, KeyCode::Enter);
+    let Some(Effect::SendCompute { correlation_id, .. }) = effects.first() else {
+        panic!("{effects:?}");
+    };
+    let t0 = s.now;
+    update(
+        &mut s,
+        Action::ComputeReply {
+            reply: reply(correlation_id, "minimum is 5"),
+            at: t0 + Duration::from_millis(2),
+        },
+    );
+    update(
+        &mut s,
+        Action::ComputeSent {
+            local_id: 1,
+            result: Ok(()),
+            at: t0 + Duration::from_millis(3),
+        },
+    );
+    assert_eq!(
+        s.compute.history[0].state,
+        RequestState::Answered {
+            text: "minimum is 5".into(),
+            is_error: false,
+            round_trip: Duration::from_millis(2)
+        }
+    );
+    assert_eq!(s.compute.in_flight(), 0);
 }

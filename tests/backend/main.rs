@@ -1,0 +1,11 @@
+//! The backends: the contract both implement (local, and aws against a real moto server),
+//! the aws specifics, outages, and the guarantees proved with many processes at once.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod aws;
+mod contract;
+mod guarantees;
+mod outages;
+mod permanent_failures;

@@ -1,0 +1,14 @@
+//! The full-screen session: pure `update` tests per tab, insta snapshots on `TestBackend`,
+//! and end-to-end sessions of the release binary in tmux.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod support;
+
+mod e2e;
+mod snapshots;
+mod update_compute;
+mod update_label;
+mod update_panels;
+mod update_shell;
+mod update_upload;
