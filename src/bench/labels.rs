@@ -315,7 +315,9 @@ async fn verify(
             };
             match expected.get_key_value(a.answer_id.as_str()) {
                 Some((id, e))
-                    if e.image == image && e.vote == a.vote && e.labeller == a.labeller =>
+                    if e.image == image
+                        && a.kind.vote() == Some(e.vote)
+                        && e.labeller == a.labeller =>
                 {
                     *seen.entry(id.as_str()).or_default() += 1;
                 }
@@ -350,7 +352,7 @@ async fn run_baseline(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures>
             let mut out = (Vec::new(), 0u64, None);
             for (image, vote) in rounds.into_iter().flatten() {
                 let answer = Answer {
-                    vote,
+                    kind: vote.into(),
                     at: now_rfc3339(),
                     labeller: labeller(l),
                     answer_id: new_answer_id(),
