@@ -71,6 +71,11 @@ pub async fn app_context(backend: Backend, user: &str) -> AppContext {
         user: user.to_string(),
         bucket,
         max_image_bytes: 10 * 1024 * 1024,
+        votes_per_image: 3,
+        state_dir: std::env::temp_dir().join(format!(
+            "hotdog-test-state-{}",
+            uuid::Uuid::new_v4().simple()
+        )),
     }
 }
 

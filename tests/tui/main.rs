@@ -1,6 +1,8 @@
 //! The full-screen session: pure `update` tests per tab, insta snapshots on `TestBackend`,
 //! and end-to-end sessions of the release binary in tmux.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
 #[path = "../common/mod.rs"]
 mod common;
 mod support;
