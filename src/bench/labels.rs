@@ -47,6 +47,14 @@ pub struct LabelsArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Label like people do instead: each labeller asks for rounds (fewest votes first,
+    /// claims, never an image twice) until every image has N votes or nothing is left for
+    /// her; then checks coverage, votes beyond N, repeats and losses.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000), conflicts_with = "baseline")]
+    pub votes_per_image: Option<u64>,
+    /// With --votes-per-image: how long a labeller looks at a round (±50 %), in ms.
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub think_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -78,7 +86,7 @@ struct Expected {
     labeller: String,
 }
 
-fn image_name(i: u32) -> String {
+pub(super) fn image_name(i: u32) -> String {
     format!("img-{i:05}.png")
 }
 
@@ -112,6 +120,9 @@ fn labeller(l: u16) -> String {
 }
 
 pub(super) async fn run(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Outcome> {
+    if let Some(n) = args.votes_per_image {
+        return super::votes::run(s, args, n).await;
+    }
     seed_images(&s.ctx, args.images).await?;
     let ours = run_ours(s, args).await?;
     let baseline = match args.baseline {
@@ -177,7 +188,7 @@ fn lines(f: &Figures) -> String {
 }
 
 /// Tiny real PNGs, so the worker's "does this image exist" check passes as in production.
-async fn seed_images(ctx: &AppContext, images: u32) -> anyhow::Result<()> {
+pub(super) async fn seed_images(ctx: &AppContext, images: u32) -> anyhow::Result<()> {
     let mut png = Cursor::new(Vec::new());
     image::RgbImage::from_pixel(4, 4, image::Rgb([200, 120, 40]))
         .write_to(&mut png, image::ImageFormat::Png)?;

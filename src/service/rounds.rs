@@ -86,8 +86,8 @@ pub struct RoundPicker {
     pub stats: StatsCache,
     claims: ClaimsCache,
     rng: fastrand::Rng,
-    /// Images claimed in her claims file now.
-    held: Vec<String>,
+    /// Images in her claims file now, with when each was first claimed.
+    held: HashMap<String, i64>,
 }
 
 impl RoundPicker {
@@ -96,14 +96,15 @@ impl RoundPicker {
             stats: StatsCache::new(),
             claims: ClaimsCache::default(),
             rng: fastrand::Rng::with_seed(seed),
-            held: Vec::new(),
+            held: HashMap::new(),
         }
     }
 
     /// Refreshes the label files and claims, picks up to `ROUND_SIZE` images for
     /// `ctx.user` (none in `exclude`, none she answered, counting `answered_not_written`:
     /// answers of hers sent or kept but not in the files yet), and claims them together
-    /// with `keep` (the images still on her screen).
+    /// with `keep` (the images still on her screen). Then reads the claims again: an image
+    /// whose last vote someone else claimed first is given up and replaced once.
     pub async fn next_round(
         &mut self,
         ctx: &AppContext,
@@ -112,9 +113,70 @@ impl RoundPicker {
         keep: &[String],
     ) -> Result<RoundChoice, BackendError> {
         let store = ctx.backend.store.as_ref();
-        let (stats, claims) = tokio::join!(self.stats.refresh(ctx), self.claims.refresh(store));
-        stats?;
-        claims?;
+        // Claims first, then the files: a labeller drops a claim only after seeing her
+        // answer in the file, so whatever was dropped before the claims were read is in
+        // the files read after. Read together, an answer could slip between the two.
+        self.claims.refresh(store).await?;
+        self.stats.refresh(ctx).await?;
+        let choice = self.choose(ctx, exclude, answered_not_written, ROUND_SIZE);
+        let RoundChoice::Round(mut picked) = choice else {
+            self.claim_with(ctx, keep, answered_not_written, &[])
+                .await?;
+            return Ok(choice);
+        };
+        self.claim_with(ctx, keep, answered_not_written, &picked)
+            .await?;
+        self.claims.refresh(store).await?;
+        let now = now_ms();
+        let all = self.claims.all();
+        let summaries = self.stats.summaries();
+        let yielded: Vec<String> = picked
+            .iter()
+            .filter(|image| {
+                let summary = summaries.get(*image);
+                let votes = summary.map_or(0, |s| s.vote_count());
+                let room = ctx.votes_per_image.saturating_sub(votes);
+                let since = self.held.get(*image).copied().unwrap_or(now);
+                claims::yields(
+                    &all,
+                    image,
+                    &ctx.user,
+                    since,
+                    room,
+                    |w| summary.is_some_and(|s| s.answered_by(w)),
+                    now,
+                )
+            })
+            .cloned()
+            .collect();
+        if yielded.is_empty() {
+            return Ok(RoundChoice::Round(picked));
+        }
+        picked.retain(|i| !yielded.contains(i));
+        let mut skip: HashSet<String> = exclude.clone();
+        skip.extend(yielded.iter().cloned());
+        skip.extend(picked.iter().cloned());
+        if let RoundChoice::Round(more) =
+            self.choose(ctx, &skip, answered_not_written, yielded.len())
+        {
+            picked.extend(more);
+        }
+        self.claim_with(ctx, keep, answered_not_written, &picked)
+            .await?;
+        if picked.is_empty() {
+            // Everything she was about to get went to others first: say why, in figures.
+            return Ok(self.choose(ctx, &skip, answered_not_written, ROUND_SIZE));
+        }
+        Ok(RoundChoice::Round(picked))
+    }
+
+    fn choose(
+        &mut self,
+        ctx: &AppContext,
+        exclude: &HashSet<String>,
+        answered_not_written: &HashSet<String>,
+        n: usize,
+    ) -> RoundChoice {
         let pool = pool(
             &self.stats.image_names(),
             self.stats.summaries(),
@@ -123,23 +185,33 @@ impl RoundPicker {
             answered_not_written,
             now_ms(),
         );
-        let choice = choose_round(
-            &pool,
-            ctx.votes_per_image,
-            exclude,
-            ROUND_SIZE,
-            &mut self.rng,
+        choose_round(&pool, ctx.votes_per_image, exclude, n, &mut self.rng)
+    }
+
+    /// Claims `keep`, `picked`, and her answers still on their way to the files (others
+    /// would otherwise see one vote too few until the worker writes them).
+    async fn claim_with(
+        &mut self,
+        ctx: &AppContext,
+        keep: &[String],
+        answered_not_written: &HashSet<String>,
+        picked: &[String],
+    ) -> Result<(), BackendError> {
+        let summaries = self.stats.summaries();
+        let mut hold: Vec<String> = keep.iter().chain(picked).cloned().collect();
+        hold.extend(
+            answered_not_written
+                .iter()
+                .filter(|i| summaries.get(*i).is_none_or(|s| !s.answered_by(&ctx.user)))
+                .cloned(),
         );
-        let mut hold: Vec<String> = keep.to_vec();
-        if let RoundChoice::Round(images) = &choice {
-            hold.extend(images.iter().cloned());
-        }
-        self.claim(ctx, hold).await?;
-        Ok(choice)
+        hold.sort();
+        hold.dedup();
+        self.claim(ctx, hold).await
     }
 
     /// Rewrites her claims file to hold exactly `images` (none on quit), for the next
-    /// `CLAIM_TTL_MS`.
+    /// `CLAIM_TTL_MS`; images she already held keep their first claim time.
     pub async fn claim(
         &mut self,
         ctx: &AppContext,
@@ -148,7 +220,17 @@ impl RoundPicker {
         if images.is_empty() && self.held.is_empty() {
             return Ok(());
         }
-        let text = claims::render(&ctx.user, &images, now_ms() + CLAIM_TTL_MS);
+        let now = now_ms();
+        let held: HashMap<String, i64> = images
+            .into_iter()
+            .map(|i| {
+                let since = self.held.get(&i).copied().unwrap_or(now);
+                (i, since)
+            })
+            .collect();
+        let mut lines: Vec<(String, i64)> = held.iter().map(|(i, t)| (i.clone(), *t)).collect();
+        lines.sort();
+        let text = claims::render(&ctx.user, &lines, now + CLAIM_TTL_MS);
         ctx.backend
             .store
             .put(
@@ -158,7 +240,7 @@ impl RoundPicker {
                 PutCondition::None,
             )
             .await?;
-        self.held = images;
+        self.held = held;
         Ok(())
     }
 }
