@@ -314,17 +314,20 @@ mod tests {
             Claim {
                 image: "held.jpg".into(),
                 labeller: "cat".into(),
+                claimed_ms: 0,
                 expires_ms: 1000,
             },
-            // Expired, or spent (b answered), or her own: none of these hold anything.
+            // Expired, or her own: neither holds anything.
             Claim {
                 image: "free.jpg".into(),
                 labeller: "dan".into(),
+                claimed_ms: 0,
                 expires_ms: 10,
             },
             Claim {
                 image: "free.jpg".into(),
                 labeller: "ann".into(),
+                claimed_ms: 0,
                 expires_ms: 1000,
             },
         ];
