@@ -14,8 +14,9 @@
 //!   client, labeller rounds, statistics cache, upload, samples, export files).
 //! - `worker`: the queue consumer, embedded in the TUI or headless.
 //! - `bench`: the `bench` subcommand.
-//! - `app`: the TUI's state, `Action`s, the synchronous `update` and the effects it asks for.
-//! - `ui`: drawing, a pure function of `app::State`.
+//! - `app`: the TUI: its state, `Action`s, the synchronous `update`, the effects it asks
+//!   for, and drawing (a pure function of the state). One folder per tab or overlay holds
+//!   that feature's state, keys, view and background tasks.
 //! - `tui`: the terminal session (set-up, restore, querying the terminal, the event loop).
 //! - `cli`: the clap commands; `main.rs` only calls `cli::run`.
 
@@ -34,7 +35,6 @@ pub mod worker;
 pub mod bench;
 
 pub mod app;
-pub mod ui;
 
 pub mod tui;
 

@@ -2,17 +2,20 @@
 //! `update` is synchronous and does no I/O; effects are run by `effects::EffectRunner` as
 //! tasks that send their results back as actions tagged with the request they answer.
 
-pub mod compute;
+pub mod draw;
 pub mod effects;
 pub mod keymap;
 mod keys;
-pub mod label;
 pub mod layout;
-pub mod picture_cache;
+pub mod shell;
+pub mod theme;
+mod update;
+
+// One folder per tab or overlay: its state (`mod.rs`), keys, view and background tasks.
+pub mod compute;
+pub mod label;
 pub mod stats;
 pub mod status;
-mod tasks;
-mod update;
 pub mod upload;
 pub mod worker;
 
@@ -131,7 +134,7 @@ pub enum Action {
     ImageEncoded {
         name: String,
         size: Size,
-        result: Result<picture_cache::Encoded, String>,
+        result: Result<label::picture_cache::Encoded, String>,
     },
     AnswersSubmitted {
         batch: u64,
@@ -279,7 +282,7 @@ impl State {
         round.tiles.iter().all(|t| {
             !matches!(
                 self.label.images.view(&t.image, size),
-                picture_cache::TileImage::Loading
+                label::picture_cache::TileImage::Loading
             )
         })
     }
@@ -363,6 +366,12 @@ impl State {
         }
         self.begin_quit()
     }
+}
+
+/// Sends an action to the UI task from a background task; `false` once the UI is gone (a
+/// late task's result then has nobody to go to, which is fine: loops stop on `false`).
+pub(crate) fn send(tx: &tokio::sync::mpsc::UnboundedSender<Action>, action: Action) -> bool {
+    tx.send(action).is_ok()
 }
 
 /// Applies one action. Never blocks; returns the effects to run. Sets `state.dirty` when

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use ratatui::layout::Size;
 
-use super::{Action, Effect, Overlay, State, Tab, compute, keys, update_key, upload};
+use super::{Action, Effect, Overlay, State, Tab, compute, update_key, upload};
 
 pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -125,7 +125,7 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             request,
             input,
             entries,
-        } => keys::path_completed(state, request, &input, entries),
+        } => upload::keys::path_completed(state, request, &input, entries),
         Action::UploadProgress {
             upload,
             done,

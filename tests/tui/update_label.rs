@@ -262,7 +262,7 @@ fn decoded_images_are_encoded_at_the_tile_size_and_stale_results_dropped() {
     // A result for a size nobody wants any more is dropped without a redraw.
     s.dirty = false;
     let wrong = Size::new(size.width + 1, size.height);
-    let encoded = hotdog_tui::app::effects::encode(&picker(), &image, wrong);
+    let encoded = hotdog_tui::app::label::tasks::encode(&picker(), &image, wrong);
     update(
         &mut s,
         Action::ImageEncoded {
@@ -312,7 +312,7 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
     let size = s.label.tile_size.expect("tile size");
     assert!(matches!(
         s.label.images.view(&name, size),
-        hotdog_tui::app::picture_cache::TileImage::Failed("not an image")
+        hotdog_tui::app::label::picture_cache::TileImage::Failed("not an image")
     ));
 }
 

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::status::WorkerMode;
-use super::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
-use super::{Action, Tab};
+use crate::app::send;
+use crate::app::status::WorkerMode;
+use crate::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use crate::app::{Action, Tab};
 use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
 use crate::service::statistics::StatsCache;
@@ -17,11 +18,6 @@ use crate::worker::{WorkerEvent, WorkerState, WorkerStatus};
 /// Statistics refresh period: an answer from any terminal shows within about this long.
 pub const STATS_INTERVAL: Duration = Duration::from_millis(1500);
 pub const DEPTH_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The UI may be gone when a task finishes; its result then has nobody to go to.
-fn send(tx: &mpsc::UnboundedSender<Action>, action: Action) -> bool {
-    tx.send(action).is_ok()
-}
 
 pub enum StatsCommand {
     /// (image, answer id) pairs to report once they are in the label files.

@@ -2,6 +2,10 @@
 //! then the running upload's progress and the per-file results. Listing directories for
 //! completion is I/O, so it runs as an effect; `complete` here is the pure part.
 
+pub mod keys;
+pub mod tasks;
+pub mod view;
+
 use crate::domain::names::display_safe;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

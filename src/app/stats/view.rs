@@ -7,9 +7,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, Block, BorderType, Cell, Row, Table};
 
-use super::{accent, bad, dim, good, truncate};
 use crate::app::State;
 use crate::app::status::ago;
+use crate::app::theme::{accent, bad, dim, good, truncate};
 use crate::domain::names::display_safe;
 use crate::domain::stats::{ImageStats, Majority};
 

@@ -1,6 +1,10 @@
 //! The Stats tab's state: the latest per-image statistics (sorted by the chosen key),
 //! their totals, the scroll position and the export format and result.
 
+pub mod keys;
+pub mod tasks;
+pub mod view;
+
 use std::time::Instant;
 
 use crate::domain::export::ExportFormat;
