@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use ratatui::layout::Size;
 
-use super::{Action, Effect, Overlay, State, Tab, compute, update_key, upload};
+use super::{Action, Effect, Overlay, State, Tab, compute, detail, label, update_key, upload};
 
 pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -13,14 +13,15 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Resize { width, height } => {
             state.screen = Size::new(width, height);
             state.apply_layout();
-            state.label.want_images()
+            let mut effects = state.label.want_images();
+            effects.extend(detail::resized(state));
+            effects
         }
         Action::Tick(now) => tick(state, now),
         Action::Quit => state.begin_quit(),
         Action::StatsRefreshed {
             images,
             image_names,
-            labelled_by_me,
             changed,
             at,
         } => {
@@ -34,12 +35,86 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
                     .status
                     .info("The store answers again; statistics are live.");
             }
+            let effects = state.label.store_listed(&images, &image_names);
             state.stats.set_images(images, at);
-            let mut effects = state.label.store_listed(image_names, labelled_by_me);
-            for key in std::mem::take(&mut state.early_keys) {
-                effects.extend(update_key(state, key));
+            state.stats.progress = state.label.progress;
+            effects
+        }
+        Action::RoundPicked { request, result } => {
+            if let Err(e) = &result
+                && state.label.picking == Some(request)
+                && state.label.pick_error.as_deref() != Some(e.as_str())
+            {
+                state.error(format!(
+                    "Cannot pick a round: {e}. Your answers are kept; a new round is asked for with the next refresh."
+                ));
+            }
+            let mut effects = state.label.picked(request, result);
+            if state.label.round.is_some() || state.label.nothing_left.is_some() {
+                // Keys typed before the first round act on it now.
+                for key in std::mem::take(&mut state.early_keys) {
+                    effects.extend(update_key(state, key));
+                }
             }
             effects
+        }
+        Action::OutboxReady(result) => {
+            match result {
+                Ok(path) => state.label.outbox = label::OutboxState::Ready { path },
+                Err(error) => {
+                    state.error(format!(
+                        "Answers cannot be kept on disk ({error}): they go straight to the label queue, and are lost if it cannot be reached."
+                    ));
+                    state.label.outbox = label::OutboxState::Unavailable { error };
+                }
+            }
+            Vec::new()
+        }
+        Action::AnswerRecorded { answer, result } => {
+            if let Err(e) = &result {
+                state.error(format!(
+                    "Could not keep your answer on disk ({e}); sending it straight to the label queue."
+                ));
+            }
+            state.label.recorded(answer, result)
+        }
+        Action::AnswersSent { answers, kept } => {
+            let effects = state.label.sent(&answers, kept);
+            state.check_exit();
+            effects
+        }
+        Action::SendFailed { error, kept } => {
+            let first = state.label.send_error.is_none();
+            state.label.kept = kept;
+            state.label.send_error = Some(error.clone());
+            if first {
+                state.error(format!(
+                    "Cannot reach the label queue ({error}). {kept} answer(s) are kept on disk and sent by themselves when it is back."
+                ));
+            }
+            state.check_exit();
+            Vec::new()
+        }
+        Action::OutboxFlushed(result) => {
+            state.flushing = false;
+            match result {
+                Ok(kept) => state.label.kept = kept,
+                Err(e) => {
+                    state.error(format!("Cannot read the outbox: {e}"));
+                    state.label.send_error.get_or_insert(e);
+                }
+            }
+            state.check_exit();
+            Vec::new()
+        }
+        Action::DetailLoaded { request, result } => detail::loaded(state, request, result),
+        Action::DetailEncoded {
+            request,
+            size,
+            result,
+        } => {
+            state.dirty = detail::encoded(state, request, size, result);
+            Vec::new()
         }
         Action::StatsFailed(e) => {
             let msg = format!("Cannot refresh the statistics: {e}");
@@ -64,17 +139,6 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ImageEncoded { name, size, result } => {
             state.dirty = state.label.images.encoded(&name, size, result);
             Vec::new()
-        }
-        Action::AnswersSubmitted { batch, result } => {
-            let (mut effects, error) = state.label.submitted(batch, result);
-            if let Some(e) = error {
-                state.error(e);
-            }
-            if state.quit_deadline.is_some() {
-                effects.push(Effect::RefreshStats);
-            }
-            state.check_exit();
-            effects
         }
         Action::ComputeReady(result) => {
             state.compute.client = match result {
@@ -179,5 +243,5 @@ fn tick(state: &mut State, now: Instant) -> Vec<Effect> {
         visible = true;
     }
     state.dirty = visible;
-    state.label.retry_outbox(now)
+    Vec::new()
 }

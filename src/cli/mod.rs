@@ -212,14 +212,18 @@ pub struct TuiArgs {
 }
 
 async fn run_tui(settings: &Settings, args: TuiArgs) -> anyhow::Result<ExitCode> {
-    let ctx = open(settings).await?;
+    // The session's own outbox sender sends what an earlier one kept, and says so.
+    let ctx = open_only(settings).await?;
     let opts = crate::tui::TuiOptions {
         no_worker: args.no_worker,
         image_protocol: args.image_protocol,
         bench_startup: args.bench_startup,
     };
-    crate::tui::run(ctx, opts).await?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if crate::tui::run(ctx, opts).await? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCode> {

@@ -160,39 +160,6 @@ pub fn progress(
     (done, images.len())
 }
 
-/// Picks up to `n` distinct images. Unlabelled-by-me images come first; among the rest,
-/// images not in `avoid` (the last round) are preferred.
-///
-/// The Label tab's sampler until it moves to `choose_round`.
-pub fn pick_round(
-    images: &[String],
-    labelled_by_me: &HashSet<String>,
-    avoid: &HashSet<String>,
-    n: usize,
-    rng: &mut fastrand::Rng,
-) -> Vec<String> {
-    let mut tiers: [Vec<&String>; 4] = Default::default();
-    for image in images {
-        let tier =
-            usize::from(labelled_by_me.contains(image)) * 2 + usize::from(avoid.contains(image));
-        tiers[tier].push(image);
-    }
-    let mut round = Vec::with_capacity(n);
-    let mut seen = HashSet::new();
-    for tier in tiers.iter_mut() {
-        rng.shuffle(tier);
-        for image in tier.iter() {
-            if round.len() == n {
-                return round;
-            }
-            if seen.insert(*image) {
-                round.push((*image).clone());
-            }
-        }
-    }
-    round
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,17 +369,6 @@ mod tests {
         summaries.insert("b".to_string(), summary(&[("x", AnswerKind::Skip)]));
         let images = vec!["a".to_string(), "b".to_string(), "c".to_string()];
         assert_eq!(progress(&images, &summaries, 1), (1, 3));
-    }
-
-    #[test]
-    fn old_sampler_prefers_images_not_labelled_by_me() {
-        let all = names(10);
-        let mine: HashSet<String> = all[..6].iter().cloned().collect();
-        for seed in 0..50 {
-            let mut rng = fastrand::Rng::with_seed(seed);
-            let round = pick_round(&all, &mine, &HashSet::new(), 4, &mut rng);
-            assert!(round.iter().all(|r| !mine.contains(r)), "{round:?}");
-        }
     }
 }
 

@@ -125,9 +125,16 @@ impl Outbox {
         Ok(f) // unlocked when dropped
     }
 
-    /// Appends answers and returns once the bytes are in the file (a `kill -9` after this
-    /// loses nothing; `fsync` follows so a power cut does not either).
+    /// Appends answers and returns once they are on disk (`fsync`ed).
     pub fn record(&self, answers: &[ImageAnswer]) -> Result<(), OutboxError> {
+        self.record_unsynced(answers)?;
+        self.sync()
+    }
+
+    /// Appends answers and returns once the bytes are in the file: a `kill -9` after this
+    /// loses nothing (the kernel has them). Microseconds, so the TUI does it before it draws
+    /// the answer; `sync` then makes them survive a power cut too.
+    pub fn record_unsynced(&self, answers: &[ImageAnswer]) -> Result<(), OutboxError> {
         if answers.is_empty() {
             return Ok(());
         }
@@ -137,6 +144,15 @@ impl Outbox {
         }
         let _lock = self.locked()?;
         self.append(&text)
+    }
+
+    /// Flushes the journal to the disk (a few ms: run it off the UI thread).
+    pub fn sync(&self) -> Result<(), OutboxError> {
+        match File::open(&self.path) {
+            Ok(f) => f.sync_data().map_err(self.io("sync")),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io("sync")(e)),
+        }
     }
 
     fn append(&self, text: &str) -> Result<(), OutboxError> {
@@ -161,8 +177,7 @@ impl Outbox {
             }
         }
         out.extend_from_slice(text.as_bytes());
-        f.write_all(&out).map_err(self.io("write to"))?;
-        f.sync_data().map_err(self.io("sync"))
+        f.write_all(&out).map_err(self.io("write to"))
     }
 
     /// The answers not yet accepted by the queue, oldest first.
@@ -188,6 +203,7 @@ impl Outbox {
         }
         let _lock = self.locked()?;
         self.append(&line(&Record::Sent { ids: ids.to_vec() }))?;
+        self.sync()?;
         let (size, pending) = self.read()?;
         if pending.is_empty() || size > COMPACT_BYTES {
             self.rewrite(&pending)?;
@@ -404,9 +420,13 @@ pub enum SendError {
 /// What the background sender reports.
 #[derive(Debug, Clone)]
 pub enum SenderEvent {
-    /// The queue accepted these answers.
-    Sent(Vec<ImageAnswer>),
-    /// Sending failed; `kept` answers wait in the outbox and are retried in `retry_in`.
+    /// The queue accepted these answers; `kept` are still in the outbox.
+    Sent {
+        answers: Vec<ImageAnswer>,
+        kept: usize,
+    },
+    /// Sending failed (why: the backend's own words); `kept` answers wait in the outbox
+    /// and are retried in `retry_in`.
     Failed {
         error: String,
         kept: usize,
@@ -482,22 +502,26 @@ impl OutboxSender {
                         retry = FIRST_RETRY;
                         // Someone else's process may be sending them: look again soon.
                         wait = (kept_now > 0).then_some(FIRST_RETRY);
-                        if !report.sent.is_empty()
-                            && events.send(SenderEvent::Sent(report.sent)).is_err()
+                        let sent = SenderEvent::Sent {
+                            answers: report.sent,
+                            kept: kept_now,
+                        };
+                        if matches!(&sent, SenderEvent::Sent { answers, .. } if !answers.is_empty())
+                            && events.send(sent).is_err()
                         {
                             return;
                         }
                     }
                     Err(e) => {
-                        let kept = match &e {
-                            SendError::Queue { kept, .. } => *kept,
-                            SendError::Outbox(_) => kept_now,
+                        let (kept, error) = match &e {
+                            SendError::Queue { kept, error, .. } => (*kept, error.to_string()),
+                            SendError::Outbox(why) => (kept_now, why.clone()),
                         };
                         let delay = jitter(retry);
                         wait = Some(delay);
                         retry = (retry * 2).min(LONGEST_RETRY);
                         let failed = SenderEvent::Failed {
-                            error: e.to_string(),
+                            error,
                             kept,
                             retry_in: delay,
                         };
@@ -535,7 +559,7 @@ impl OutboxSender {
             .map_err(|_| "the outbox sender has stopped".to_string())?
     }
 
-    pub fn stop(self) {
+    pub fn stop(&self) {
         self.task.abort();
     }
 }

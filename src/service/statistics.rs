@@ -26,6 +26,7 @@ pub struct StatsCache {
     files: HashMap<String, CachedFile>,
     summaries: HashMap<String, ImageSummary>,
     votes_per_image: u64,
+    generation: u64,
 }
 
 impl Default for StatsCache {
@@ -35,6 +36,7 @@ impl Default for StatsCache {
             files: HashMap::new(),
             summaries: HashMap::new(),
             votes_per_image: DEFAULT_VOTES_PER_IMAGE,
+            generation: 0,
         }
     }
 }
@@ -68,10 +70,14 @@ impl StatsCache {
     ) -> Result<RefreshSummary, BackendError> {
         let (images, labels) =
             tokio::try_join!(store.list_all(images_prefix), store.list_all(labels_prefix))?;
-        self.images = images
+        let images: Vec<String> = images
             .iter()
             .filter_map(|o| o.key.strip_prefix(images_prefix).map(str::to_string))
             .collect();
+        if images != self.images {
+            self.images = images;
+            self.generation += 1;
+        }
         let listed: HashMap<String, String> = labels
             .into_iter()
             .filter_map(|o| {
@@ -83,8 +89,12 @@ impl StatsCache {
                 Some((image, o.etag))
             })
             .collect();
+        let before = self.files.len();
         self.files.retain(|image, _| listed.contains_key(image));
         self.summaries.retain(|image, _| listed.contains_key(image));
+        if self.files.len() != before {
+            self.generation += 1;
+        }
         let changed: Vec<(String, Option<String>)> = listed
             .iter()
             .filter(|(image, etag)| self.files.get(*image).is_none_or(|c| &c.etag != *etag))
@@ -109,6 +119,7 @@ impl StatsCache {
         for (image, r) in results {
             match r? {
                 Fetched::Changed(o) => {
+                    self.generation += 1;
                     let file = LabelFile::parse(&o.bytes);
                     let answer_ids = file.answer_ids().into_iter().map(str::to_string).collect();
                     self.summaries
@@ -123,6 +134,7 @@ impl StatsCache {
                 }
                 Fetched::Unchanged => {}
                 Fetched::Missing => {
+                    self.generation += 1;
                     self.files.remove(&image);
                     self.summaries.remove(&image);
                 }
@@ -149,6 +161,11 @@ impl StatsCache {
                 None => ImageStats::no_votes(n),
             })
             .collect()
+    }
+
+    /// Goes up whenever a refresh found something new (a changed file, another listing).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Each label file's summary, by image name.

@@ -48,7 +48,8 @@ impl Drop for Restore {
     }
 }
 
-pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
+/// Runs the session; `Ok(false)` when it ended with answers it could neither keep nor send.
+pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
     let started = Instant::now();
     // Installs a panic hook that restores the terminal, enters raw mode and the alternate screen.
     let mut terminal = ratatui::try_init()?;
@@ -73,15 +74,14 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
         )
     });
     let size = terminal.size()?;
-    let seed = fastrand::u64(..);
     let mut state = State::new(
         &ctx.backend.kind.describe(),
         &ctx.user,
         worker.is_some(),
         Size::new(size.width, size.height),
         Instant::now(),
-        seed,
     );
+    state.label.votes_per_image = ctx.votes_per_image;
     let mut runner = EffectRunner::start(ctx, tx.clone(), setup.picker, worker);
     for effect in state.initial_effects() {
         runner.run(effect);
@@ -158,6 +158,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
         }
     }
     let report = state.exit.take().unwrap_or_default();
+    let ok = !state.exit_failed;
     if terminal_ok {
         // Stopping the worker may take a moment: say so rather than freeze.
         state
@@ -175,7 +176,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
     if let Some(b) = bench {
         b.print();
     }
-    Ok(())
+    Ok(ok)
 }
 
 fn absorb(state: &mut State, runner: &mut EffectRunner, action: Action) {

@@ -35,7 +35,6 @@ fn with_stats() -> State {
         Action::StatsRefreshed {
             images,
             image_names,
-            labelled_by_me: Default::default(),
             changed: true,
             at,
         },
@@ -116,7 +115,6 @@ fn stats_scroll_and_unchanged_refreshes_do_not_redraw() {
         Action::StatsRefreshed {
             images: vec![],
             image_names: vec![],
-            labelled_by_me: Default::default(),
             changed: false,
             at,
         },
@@ -210,7 +208,6 @@ fn a_good_refresh_after_a_failure_clears_the_error() {
         Action::StatsRefreshed {
             images,
             image_names,
-            labelled_by_me: Default::default(),
             changed: true,
             at,
         },
