@@ -8,7 +8,9 @@ mod common;
 mod support;
 
 mod e2e;
+mod labelling;
 mod snapshots;
+mod tmux;
 mod update_compute;
 mod update_label;
 mod update_panels;
