@@ -120,9 +120,6 @@ fn labeller(l: u16) -> String {
 }
 
 pub(super) async fn run(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Outcome> {
-    if let Some(n) = args.votes_per_image {
-        return super::votes::run(s, args, n).await;
-    }
     seed_images(&s.ctx, args.images).await?;
     let ours = run_ours(s, args).await?;
     let baseline = match args.baseline {

@@ -75,7 +75,10 @@ pub async fn run(ctx: &AppContext, args: BenchArgs) -> anyhow::Result<ExitCode> 
 async fn dispatch(scratch: &Scratch, command: &BenchCommand) -> anyhow::Result<Outcome> {
     match command {
         BenchCommand::Compute(a) => compute::run(scratch, a).await,
-        BenchCommand::Labels(a) => labels::run(scratch, a).await,
+        BenchCommand::Labels(a) => match a.votes_per_image {
+            Some(n) => votes::run(scratch, a, n).await,
+            None => labels::run(scratch, a).await,
+        },
         BenchCommand::Stats(a) => stats::run(scratch, a).await,
     }
 }
