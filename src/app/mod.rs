@@ -27,11 +27,13 @@ use crossterm::event::KeyEvent;
 use image::DynamicImage;
 use ratatui::layout::{Rect, Size};
 
+use crate::backend::BackendError;
 use crate::domain::export::ExportFormat;
 use crate::domain::label_file::Vote;
 use crate::domain::messages::ComputeReply;
 use crate::domain::sampling::ROUND_SIZE;
 use crate::domain::stats::ImageStats;
+use crate::service::upload::UploadOutcome;
 
 pub use keys::update_key;
 use update::apply;
@@ -124,26 +126,26 @@ pub enum Action {
         changed: bool,
         at: Instant,
     },
-    StatsFailed(String),
+    StatsFailed(BackendError),
     /// Answer ids now seen in the label files.
     AnswersWritten(Vec<String>),
     ImageDecoded {
         name: String,
-        result: Result<Arc<DynamicImage>, String>,
+        result: Result<Arc<DynamicImage>, label::picture_cache::PictureError>,
     },
     ImageEncoded {
         name: String,
         size: Size,
-        result: Result<label::picture_cache::Encoded, String>,
+        result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
     },
     AnswersSubmitted {
         batch: u64,
-        result: Result<Vec<String>, String>,
+        result: Result<Vec<String>, BackendError>,
     },
-    ComputeReady(Result<(), String>),
+    ComputeReady(Result<(), BackendError>),
     ComputeSent {
         local_id: u64,
-        result: Result<(), String>,
+        result: Result<(), BackendError>,
         at: Instant,
     },
     ComputeReply {
@@ -152,8 +154,8 @@ pub enum Action {
     },
     WorkerStatus(worker::WorkerFigures),
     WorkerEvent(worker::WorkerLogLine),
-    QueueDepths(Result<worker::QueueDepths, String>),
-    Exported(Result<String, String>),
+    QueueDepths(Result<worker::QueueDepths, BackendError>),
+    Exported(Result<stats::tasks::ExportDone, stats::tasks::ExportFailed>),
     PathCompleted {
         request: u64,
         input: String,
@@ -167,9 +169,7 @@ pub enum Action {
     },
     UploadFinished {
         upload: u64,
-        lines: Vec<String>,
-        stored: usize,
-        rejected: usize,
+        outcomes: Vec<UploadOutcome>,
     },
 }
 

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
+use hotdog_tui::app::label::picture_cache::PictureError;
 use hotdog_tui::app::{Action, Effect, update};
+use hotdog_tui::backend::BackendError;
 use hotdog_tui::domain::label_file::Vote;
 use hotdog_tui::domain::sampling::ROUND_SIZE;
 use ratatui::layout::Size;
@@ -220,7 +222,7 @@ fn a_failed_submission_is_kept_and_sent_with_the_next_round() {
         &mut s,
         Action::AnswersSubmitted {
             batch: 1,
-            result: Err("queue down".into()),
+            result: Err(BackendError::Other("queue down".into())),
         },
     );
     assert_eq!(s.label.outbox.len(), 4);
@@ -298,7 +300,7 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
         &mut s,
         Action::ImageDecoded {
             name: name.clone(),
-            result: Err("not an image".into()),
+            result: Err(PictureError::Undecodable("not an image".into())),
         },
     );
     let again = update(
@@ -350,7 +352,7 @@ fn kept_answers_are_sent_again_by_themselves_after_a_while() {
         &mut s,
         Action::AnswersSubmitted {
             batch: 1,
-            result: Err("queue down".into()),
+            result: Err(BackendError::Other("queue down".into())),
         },
     );
     assert_eq!(s.label.outbox.len(), 4);

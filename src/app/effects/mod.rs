@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::{Action, Effect, Tab, send};
+use crate::backend::BackendError;
 use crate::service::context::AppContext;
 use crate::worker::WorkerHandle;
 use tasks::{ComputeCommand, StatsCommand};
@@ -90,9 +91,7 @@ impl EffectRunner {
             }
             Effect::SubmitAnswers { batch, answers } => {
                 self.jobs.spawn(async move {
-                    let result = crate::service::labeller::submit_round(&ctx, &answers)
-                        .await
-                        .map_err(|e| e.to_string());
+                    let result = crate::service::labeller::submit_round(&ctx, &answers).await;
                     send(&tx, Action::AnswersSubmitted { batch, result });
                 });
             }
@@ -117,8 +116,9 @@ impl EffectRunner {
                     })
                     .is_err()
                 {
-                    let result =
-                        Err("the compute client has stopped; restart the session".to_string());
+                    let result = Err(BackendError::Other(
+                        "the compute client has stopped; restart the session".to_string(),
+                    ));
                     send(
                         &tx,
                         Action::ComputeSent {

@@ -10,6 +10,7 @@ use crate::app::send;
 use crate::app::status::WorkerMode;
 use crate::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
 use crate::app::{Action, Tab};
+use crate::backend::BackendError;
 use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
 use crate::service::statistics::StatsCache;
@@ -69,7 +70,7 @@ pub async fn stats_loop(
             }
             Err(e) => {
                 failing = true;
-                if !send(&tx, Action::StatsFailed(e.to_string())) {
+                if !send(&tx, Action::StatsFailed(e)) {
                     return;
                 }
             }
@@ -105,14 +106,13 @@ pub async fn compute_loop(
     let mut client = match ComputeClient::open(&ctx).await {
         Ok(c) => c,
         Err(e) => {
-            let reason = e.to_string();
-            send(&tx, Action::ComputeReady(Err(reason.clone())));
+            send(&tx, Action::ComputeReady(Err(e.clone())));
             while let Some(cmd) = cmds.recv().await {
                 send(
                     &tx,
                     Action::ComputeSent {
                         local_id: cmd.local_id,
-                        result: Err(reason.clone()),
+                        result: Err(e.clone()),
                         at: Instant::now(),
                     },
                 );
@@ -138,10 +138,7 @@ pub async fn compute_loop(
         })
     });
     while let Some(cmd) = cmds.recv().await {
-        let result = client
-            .send(&cmd.text, &cmd.correlation_id)
-            .await
-            .map_err(|e| e.to_string());
+        let result = client.send(&cmd.text, &cmd.correlation_id).await;
         send(
             &tx,
             Action::ComputeSent {
@@ -212,7 +209,7 @@ pub async fn worker_events_loop(
     }
 }
 
-async fn depths(ctx: &AppContext) -> Result<QueueDepths, String> {
+async fn depths(ctx: &AppContext) -> Result<QueueDepths, BackendError> {
     let q = &ctx.backend.queues;
     let r = &ctx.resources;
     let (requests, requests_dlq, labels, labels_dlq) = tokio::try_join!(
@@ -220,8 +217,7 @@ async fn depths(ctx: &AppContext) -> Result<QueueDepths, String> {
         q.depth(&r.requests_dlq),
         q.depth(&r.labels),
         q.depth(&r.labels_dlq)
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(QueueDepths {
         requests,
         requests_dlq,
