@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Paragraph, Row, Sparkline, Table, Wrap};
 
 use crate::app::State;
-use crate::app::status::WorkerMode;
 use crate::app::theme::{accent, bad, dim, good, truncate};
 use crate::backend::QueueDepth;
+use crate::worker::WorkerState;
 
 fn block(title: &str) -> Block<'static> {
     Block::bordered()
@@ -31,14 +31,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
 
     let mode = w.mode();
     let mode_style = match mode {
-        WorkerMode::Running => good(),
-        WorkerMode::Paused | WorkerMode::Retrying => accent(),
-        WorkerMode::Stopped => bad(),
-        WorkerMode::Off => dim(),
+        Some(WorkerState::Running) => good(),
+        Some(WorkerState::Paused | WorkerState::Retrying) => accent(),
+        Some(WorkerState::Stopped) => bad(),
+        None => dim(),
     };
     let mut lines = vec![Line::from(vec![
         Span::raw("state  "),
-        Span::styled(mode.label(), mode_style.add_modifier(Modifier::BOLD)),
+        Span::styled(w.mode_label(), mode_style.add_modifier(Modifier::BOLD)),
     ])];
     match (&w.figures, w.enabled) {
         (_, false) => {
