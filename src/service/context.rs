@@ -24,7 +24,6 @@ pub struct AppContext {
     pub resources: Resources,
     pub names: ResourceNames,
     pub user: String,
-    pub bucket: String,
     pub max_image_bytes: u64,
 }
 
@@ -132,7 +131,6 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
         resources,
         names: settings.names.clone(),
         user: settings.user.clone(),
-        bucket: settings.names.bucket.clone(),
         max_image_bytes: settings.max_image_bytes,
     };
     report.new_store = fresh;
@@ -143,9 +141,9 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
 pub async fn ensure_bucket(ctx: &AppContext, report: &mut SetupReport) -> Result<(), BackendError> {
     let created = ctx.backend.store.ensure_bucket().await?;
     report.steps.push(if created {
-        SetupStep::CreatedBucket(ctx.bucket.clone())
+        SetupStep::CreatedBucket(ctx.names.bucket.clone())
     } else {
-        SetupStep::BucketExists(ctx.bucket.clone())
+        SetupStep::BucketExists(ctx.names.bucket.clone())
     });
     Ok(())
 }

@@ -14,7 +14,7 @@ pub fn render(
     match format {
         ExportFormat::Csv => to_csv(stats),
         ExportFormat::Jsonl => {
-            to_manifest(&ctx.bucket, stats, &crate::service::labeller::now_rfc3339())
+            to_manifest(&ctx.names.bucket, stats, &crate::service::labeller::now_rfc3339())
         }
     }
 }

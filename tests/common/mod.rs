@@ -69,7 +69,6 @@ pub async fn app_context(backend: Backend, user: &str) -> AppContext {
         resources,
         names,
         user: user.to_string(),
-        bucket,
         max_image_bytes: 10 * 1024 * 1024,
     }
 }
