@@ -3,6 +3,8 @@
 //! Built from the `crate::` and `super::` paths in the source, so a new import that breaks
 //! the shape fails here with the offending file and line.
 
+#![allow(clippy::unwrap_used)] // tests may panic
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
