@@ -14,6 +14,8 @@
 //!   client, labeller rounds, statistics cache, upload, samples, export files).
 //! - `worker`: the queue consumer, embedded in the TUI or headless.
 //! - `bench`: the `bench` subcommand.
+//! - `graphics`: how a picture becomes terminal output (protocols, colour depth, fitting a
+//!   picture to a tile); CPU work only, no terminal I/O.
 //! - `app`: the TUI's state, `Action`s, the synchronous `update` and the effects it asks for.
 //! - `ui`: drawing, a pure function of `app::State`.
 //! - `tui`: the terminal session (set-up, restore, querying the terminal, the event loop).
@@ -32,6 +34,8 @@ pub mod service;
 pub mod worker;
 
 pub mod bench;
+
+pub mod graphics;
 
 pub mod app;
 pub mod ui;

@@ -2,7 +2,11 @@
 //! choosing how images are drawn, and the loop that feeds key presses, effect results and
 //! ticks to `app::update` and redraws only when something visible changed.
 
+pub mod colour_backend;
+pub mod detect;
 pub mod picker;
+pub mod terminal_query;
+pub mod tmux;
 
 use std::time::{Duration, Instant};
 
@@ -16,21 +20,14 @@ use crate::app::effects::EffectRunner;
 use crate::app::{self, Action, State};
 use crate::service::context::AppContext;
 
-/// How images are drawn: `auto` asks the terminal; the others force a protocol.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImageProtocolChoice {
-    #[default]
-    Auto,
-    Halfblocks,
-    Sixel,
-    Kitty,
-    Iterm2,
-}
+pub use crate::config::ImageProtocolChoice;
 
 #[derive(Debug, Clone, Default)]
 pub struct TuiOptions {
     pub no_worker: bool,
     pub image_protocol: ImageProtocolChoice,
+    /// `None`: detect the colour depth.
+    pub colors: Option<crate::config::ColorsChoice>,
     /// Exit once the first round is fully drawn and print the timings (for benchmarks).
     pub bench_startup: bool,
 }
