@@ -16,8 +16,9 @@
 //! - `bench`: the `bench` subcommand.
 //! - `graphics`: how a picture becomes terminal output (protocols, colour depth, fitting a
 //!   picture to a tile); CPU work only, no terminal I/O.
-//! - `app`: the TUI's state, `Action`s, the synchronous `update` and the effects it asks for.
-//! - `ui`: drawing, a pure function of `app::State`.
+//! - `app`: the TUI: its state, `Action`s, the synchronous `update`, the effects it asks
+//!   for, and drawing (a pure function of the state). One folder per tab or overlay holds
+//!   that feature's state, keys, view and background tasks.
 //! - `tui`: the terminal session (set-up, restore, querying the terminal, the event loop).
 //! - `cli`: the clap commands; `main.rs` only calls `cli::run`.
 
@@ -38,7 +39,6 @@ pub mod bench;
 pub mod graphics;
 
 pub mod app;
-pub mod ui;
 
 pub mod tui;
 

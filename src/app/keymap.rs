@@ -267,3 +267,17 @@ pub fn footer(table: &[Binding]) -> Vec<(String, &'static str)> {
         .filter_map(|b| b.on.first().map(|k| (k.label(), b.footer)))
         .collect()
 }
+
+/// A character typed into an input (no Ctrl/Alt chords).
+pub(crate) fn typed_char(ev: &KeyEvent) -> Option<char> {
+    match ev.code {
+        KeyCode::Char(c)
+            if !ev
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}

@@ -2,17 +2,20 @@
 //! `update` is synchronous and does no I/O; effects are run by `effects::EffectRunner` as
 //! tasks that send their results back as actions tagged with the request they answer.
 
-pub mod compute;
+pub mod draw;
 pub mod effects;
 pub mod keymap;
 mod keys;
-pub mod label;
 pub mod layout;
-pub mod picture_cache;
+pub mod shell;
+pub mod theme;
+mod update;
+
+// One folder per tab or overlay: its state (`mod.rs`), keys, view and background tasks.
+pub mod compute;
+pub mod label;
 pub mod stats;
 pub mod status;
-mod tasks;
-mod update;
 pub mod upload;
 pub mod worker;
 
@@ -24,11 +27,13 @@ use crossterm::event::KeyEvent;
 use image::DynamicImage;
 use ratatui::layout::{Rect, Size};
 
+use crate::backend::BackendError;
 use crate::domain::export::ExportFormat;
 use crate::domain::label_file::Vote;
 use crate::domain::messages::ComputeReply;
 use crate::domain::sampling::ROUND_SIZE;
 use crate::domain::stats::ImageStats;
+use crate::service::upload::UploadOutcome;
 
 pub use keys::update_key;
 use update::apply;
@@ -121,26 +126,26 @@ pub enum Action {
         changed: bool,
         at: Instant,
     },
-    StatsFailed(String),
+    StatsFailed(BackendError),
     /// Answer ids now seen in the label files.
     AnswersWritten(Vec<String>),
     ImageDecoded {
         name: String,
-        result: Result<Arc<DynamicImage>, String>,
+        result: Result<Arc<DynamicImage>, label::picture_cache::PictureError>,
     },
     ImageEncoded {
         name: String,
         size: Size,
-        result: Result<picture_cache::Encoded, String>,
+        result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
     },
     AnswersSubmitted {
         batch: u64,
-        result: Result<Vec<String>, String>,
+        result: Result<Vec<String>, BackendError>,
     },
-    ComputeReady(Result<(), String>),
+    ComputeReady(Result<(), BackendError>),
     ComputeSent {
         local_id: u64,
-        result: Result<(), String>,
+        result: Result<(), BackendError>,
         at: Instant,
     },
     ComputeReply {
@@ -149,8 +154,8 @@ pub enum Action {
     },
     WorkerStatus(worker::WorkerFigures),
     WorkerEvent(worker::WorkerLogLine),
-    QueueDepths(Result<worker::QueueDepths, String>),
-    Exported(Result<String, String>),
+    QueueDepths(Result<worker::QueueDepths, BackendError>),
+    Exported(Result<stats::tasks::ExportDone, stats::tasks::ExportFailed>),
     PathCompleted {
         request: u64,
         input: String,
@@ -164,9 +169,7 @@ pub enum Action {
     },
     UploadFinished {
         upload: u64,
-        lines: Vec<String>,
-        stored: usize,
-        rejected: usize,
+        outcomes: Vec<UploadOutcome>,
     },
 }
 
@@ -279,7 +282,7 @@ impl State {
         round.tiles.iter().all(|t| {
             !matches!(
                 self.label.images.view(&t.image, size),
-                picture_cache::TileImage::Loading
+                label::picture_cache::TileImage::Loading
             )
         })
     }
@@ -363,6 +366,12 @@ impl State {
         }
         self.begin_quit()
     }
+}
+
+/// Sends an action to the UI task from a background task; `false` once the UI is gone (a
+/// late task's result then has nobody to go to, which is fine: loops stop on `false`).
+pub(crate) fn send(tx: &tokio::sync::mpsc::UnboundedSender<Action>, action: Action) -> bool {
+    tx.send(action).is_ok()
 }
 
 /// Applies one action. Never blocks; returns the effects to run. Sets `state.dirty` when

@@ -1,11 +1,14 @@
 //! The `update` match: what each action does to the state. Key presses are handled in
 //! `keys`; this covers time, signals and the results of effects.
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use ratatui::layout::Size;
 
-use super::{Action, Effect, Overlay, State, Tab, compute, keys, update_key, upload};
+use super::{Action, Effect, Overlay, State, Tab, compute, stats, update_key, upload};
+use crate::backend::BackendError;
+use crate::domain::stats::ImageStats;
 
 pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -23,30 +26,9 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             labelled_by_me,
             changed,
             at,
-        } => {
-            let first = state.stats.refreshed_at.is_none() || state.label.images_in_store.is_none();
-            if !changed && !first {
-                state.dirty = false;
-                return Vec::new();
-            }
-            if state.stats.refresh_error.is_some() {
-                state
-                    .status
-                    .info("The store answers again; statistics are live.");
-            }
-            state.stats.set_images(images, at);
-            let mut effects = state.label.store_listed(image_names, labelled_by_me);
-            for key in std::mem::take(&mut state.early_keys) {
-                effects.extend(update_key(state, key));
-            }
-            effects
-        }
+        } => stats_refreshed(state, images, image_names, labelled_by_me, changed, at),
         Action::StatsFailed(e) => {
-            let msg = format!("Cannot refresh the statistics: {e}");
-            if state.stats.refresh_error.as_deref() != Some(msg.as_str()) {
-                state.error(msg.clone());
-            }
-            state.stats.refresh_error = Some(msg);
+            stats_failed(state, e);
             Vec::new()
         }
         Action::AnswersWritten(ids) => {
@@ -65,25 +47,9 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = state.label.images.encoded(&name, size, result);
             Vec::new()
         }
-        Action::AnswersSubmitted { batch, result } => {
-            let (mut effects, error) = state.label.submitted(batch, result);
-            if let Some(e) = error {
-                state.error(e);
-            }
-            if state.quit_deadline.is_some() {
-                effects.push(Effect::RefreshStats);
-            }
-            state.check_exit();
-            effects
-        }
+        Action::AnswersSubmitted { batch, result } => answers_submitted(state, batch, result),
         Action::ComputeReady(result) => {
-            state.compute.client = match result {
-                Ok(()) => compute::ClientState::Ready,
-                Err(e) => {
-                    state.error(format!("Cannot open a reply queue for Compute: {e}. Check the backend, then restart."));
-                    compute::ClientState::Failed(e)
-                }
-            };
+            compute_ready(state, result);
             Vec::new()
         }
         Action::ComputeSent {
@@ -91,7 +57,9 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
             at,
         } => {
-            state.compute.sent(local_id, result, at);
+            state
+                .compute
+                .sent(local_id, result.map_err(|e| e.to_string()), at);
             Vec::new()
         }
         Action::ComputeReply { reply, at } => {
@@ -109,61 +77,110 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::QueueDepths(depths) => {
             state.dirty = state.tab == Tab::Worker;
-            state.worker.depths = Some(depths);
+            state.worker.depths = Some(depths.map_err(|e| e.to_string()));
             Vec::new()
         }
         Action::Exported(result) => {
-            state.stats.exporting = false;
-            match &result {
-                Ok(msg) => state.status.info(msg.clone()),
-                Err(e) => state.error(format!("Export failed: {e}")),
-            }
-            state.stats.last_export = Some(result);
+            exported(state, result);
             Vec::new()
         }
         Action::PathCompleted {
             request,
             input,
             entries,
-        } => keys::path_completed(state, request, &input, entries),
+        } => upload::keys::path_completed(state, request, &input, entries),
         Action::UploadProgress {
             upload,
             done,
             total,
             current,
         } => {
-            if let Overlay::Upload(p) = &mut state.overlay
-                && p.upload == upload
-            {
-                p.phase = upload::UploadPhase::Running {
-                    done,
-                    total,
-                    current: crate::domain::names::display_safe(&current),
-                };
-            }
+            upload::progressed(state, upload, done, total, &current);
             Vec::new()
         }
-        Action::UploadFinished {
-            upload,
-            lines,
-            stored,
-            rejected,
-        } => {
-            state.status.info(format!(
-                "Upload finished: {stored} stored, {rejected} rejected."
-            ));
-            if let Overlay::Upload(p) = &mut state.overlay
-                && p.upload == upload
-            {
-                p.phase = upload::UploadPhase::Done {
-                    lines,
-                    stored,
-                    rejected,
-                };
-            }
+        Action::UploadFinished { upload, outcomes } => {
+            upload::finished(state, upload, outcomes);
             vec![Effect::RefreshStats]
         }
     }
+}
+
+fn stats_refreshed(
+    state: &mut State,
+    images: Vec<ImageStats>,
+    image_names: Vec<String>,
+    labelled_by_me: HashSet<String>,
+    changed: bool,
+    at: Instant,
+) -> Vec<Effect> {
+    let first = state.stats.refreshed_at.is_none() || state.label.images_in_store.is_none();
+    if !changed && !first {
+        state.dirty = false;
+        return Vec::new();
+    }
+    if state.stats.refresh_error.is_some() {
+        state
+            .status
+            .info("The store answers again; statistics are live.");
+    }
+    state.stats.set_images(images, at);
+    let mut effects = state.label.store_listed(image_names, labelled_by_me);
+    // Round keys pressed before the first listing act now, in order.
+    for key in std::mem::take(&mut state.early_keys) {
+        effects.extend(update_key(state, key));
+    }
+    effects
+}
+
+fn stats_failed(state: &mut State, e: BackendError) {
+    let msg = format!("Cannot refresh the statistics: {e}");
+    // One error per outage in the log, not one per refresh.
+    if state.stats.refresh_error.as_deref() != Some(msg.as_str()) {
+        state.error(msg.clone());
+    }
+    state.stats.refresh_error = Some(msg);
+}
+
+fn answers_submitted(
+    state: &mut State,
+    batch: u64,
+    result: Result<Vec<String>, BackendError>,
+) -> Vec<Effect> {
+    let (mut effects, error) = state
+        .label
+        .submitted(batch, result.map_err(|e| e.to_string()));
+    if let Some(e) = error {
+        state.error(e);
+    }
+    if state.quit_deadline.is_some() {
+        effects.push(Effect::RefreshStats);
+    }
+    state.check_exit();
+    effects
+}
+
+fn compute_ready(state: &mut State, result: Result<(), BackendError>) {
+    state.compute.client = match result {
+        Ok(()) => compute::ClientState::Ready,
+        Err(e) => {
+            state.error(format!(
+                "Cannot open a reply queue for Compute: {e}. Check the backend, then restart."
+            ));
+            compute::ClientState::Failed(e.to_string())
+        }
+    };
+}
+
+fn exported(
+    state: &mut State,
+    result: Result<stats::tasks::ExportDone, stats::tasks::ExportFailed>,
+) {
+    state.stats.exporting = false;
+    match &result {
+        Ok(done) => state.status.info(done.to_string()),
+        Err(e) => state.error(format!("Export failed: {e}")),
+    }
+    state.stats.last_export = Some(result);
 }
 
 fn tick(state: &mut State, now: Instant) -> Vec<Effect> {

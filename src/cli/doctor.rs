@@ -11,7 +11,7 @@ pub fn run(settings: &Settings) -> ExitCode {
     let detection = detect_here(
         settings.image_protocol,
         settings.colors,
-        crate::ui::TILE_BG_RGB,
+        crate::app::theme::TILE_BG_RGB,
     );
     print!("{}", describe(&detection));
     // The guard (if any) puts tmux's allow-passthrough back when dropped here.

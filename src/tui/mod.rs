@@ -103,7 +103,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
 
     loop {
         if state.dirty && terminal_ok {
-            if let Err(e) = terminal.draw(|f| crate::ui::draw(f, &state)) {
+            if let Err(e) = terminal.draw(|f| crate::app::draw::draw(f, &state)) {
                 // The terminal is gone (SIGHUP, closed pty): stop drawing, but still flush answers.
                 tracing::warn!(error = %e, "cannot draw; quitting");
                 terminal_ok = false;
@@ -161,7 +161,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
             .status
             .info("Closing: stopping the worker and removing the reply queue…");
         // Best effort: a last frame that fails to draw changes nothing.
-        let _ = terminal.draw(|f| crate::ui::draw(f, &state));
+        let _ = terminal.draw(|f| crate::app::draw::draw(f, &state));
     }
     runner.shutdown(SHUTDOWN_LIMIT).await;
     drop(terminal);

@@ -61,7 +61,7 @@ pub fn choose_picker(choice: ImageProtocolChoice) -> PickerSetup {
             }
         },
     };
-    let [r, g, b] = crate::ui::TILE_BG_RGB;
+    let [r, g, b] = crate::app::theme::TILE_BG_RGB;
     picker.set_background_color(Some(image::Rgba([r, g, b, 255])));
     PickerSetup {
         picker,

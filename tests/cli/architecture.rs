@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Bottom to top, as in the map at the top of `src/lib.rs`.
 const LAYERS: &[&str] = &[
     "domain", "backend", "config", "iam", "logging", "service", "worker", "bench", "graphics",
-    "app", "ui", "tui", "cli",
+    "app", "tui", "cli",
 ];
 
 /// A use of another module: where it is written and what it names.

@@ -10,13 +10,16 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use hotdog_tui::app::compute::RequestState;
+use hotdog_tui::app::label::picture_cache::PictureError;
 use hotdog_tui::app::status::WorkerMode;
 use hotdog_tui::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
 use hotdog_tui::app::{Action, State, update};
+use hotdog_tui::backend::BackendError;
 use hotdog_tui::backend::QueueDepth;
 use hotdog_tui::domain::label_file::VoteCounts;
 use hotdog_tui::domain::messages::ComputeReply;
 use hotdog_tui::domain::stats::ImageStats;
+use hotdog_tui::service::upload::{UploadOutcome, UploadResult};
 use insta::assert_snapshot;
 use tui_support::*;
 
@@ -57,7 +60,9 @@ fn label_tab_loading_and_cannot_display() {
         &mut s,
         Action::ImageDecoded {
             name: names[1].clone(),
-            result: Err("cannot decode: truncated JPEG".into()),
+            result: Err(PictureError::Undecodable(
+                "cannot decode: truncated JPEG".into(),
+            )),
         },
     );
     assert_snapshot!(screen_text(&s));
@@ -90,19 +95,21 @@ fn upload_prompt_with_results() {
     }
     press(&mut s, KeyCode::Enter);
     let upload = s.next_upload - 1;
-    let lines = vec![
-        "stored   /home/alice/photos/a.jpg as images/a.jpg".to_string(),
-        "rejected /home/alice/photos/notes.txt: not a JPEG, PNG, GIF or WebP image".to_string(),
-    ];
-    update(
-        &mut s,
-        Action::UploadFinished {
-            upload,
-            lines,
-            stored: 1,
-            rejected: 1,
+    let outcomes = vec![
+        UploadOutcome {
+            source: "/home/alice/photos/a.jpg".into(),
+            result: UploadResult::Stored {
+                name: "a.jpg".into(),
+            },
         },
-    );
+        UploadOutcome {
+            source: "/home/alice/photos/notes.txt".into(),
+            result: UploadResult::Rejected {
+                reason: "not a JPEG, PNG, GIF or WebP image".into(),
+            },
+        },
+    ];
+    update(&mut s, Action::UploadFinished { upload, outcomes });
     assert_snapshot!(screen_text(&s));
 }
 
@@ -246,7 +253,9 @@ fn error_on_the_status_line_and_in_the_log() {
     listed(&mut s, 0);
     update(
         &mut s,
-        Action::StatsFailed("cannot reach the object store: connection refused".into()),
+        Action::StatsFailed(BackendError::Other(
+            "cannot reach the object store: connection refused".into(),
+        )),
     );
     assert_snapshot!("status_error", screen_text(&s));
     ch(&mut s, '!');

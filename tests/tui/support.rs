@@ -120,7 +120,7 @@ pub fn picture(seed: u8, w: u32, h: u32) -> DynamicImage {
 /// snapshots do not depend on the terminal the tests run in.
 pub fn picker() -> Picker {
     let mut p = Picker::halfblocks();
-    let [r, g, b] = hotdog_tui::ui::TILE_BG_RGB;
+    let [r, g, b] = hotdog_tui::app::theme::TILE_BG_RGB;
     p.set_background_color(Some(image::Rgba([r, g, b, 255])));
     p
 }
@@ -137,7 +137,7 @@ pub fn load_images(state: &mut State, effects: Vec<Effect>) {
                 update(state, Action::ImageDecoded { name, result })
             }
             Effect::EncodeImage { name, image, size } => {
-                let result = hotdog_tui::app::effects::encode(&picker, &image, size);
+                let result = hotdog_tui::app::label::tasks::encode(&picker, &image, size);
                 update(state, Action::ImageEncoded { name, size, result })
             }
             _ => Vec::new(),
@@ -150,7 +150,7 @@ pub fn render(state: &State) -> Buffer {
     let (w, h) = (state.screen.width, state.screen.height);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     terminal
-        .draw(|f| hotdog_tui::ui::draw(f, state))
+        .draw(|f| hotdog_tui::app::draw::draw(f, state))
         .expect("draw");
     terminal.backend().buffer().clone()
 }

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
+use hotdog_tui::app::label::picture_cache::PictureError;
 use hotdog_tui::app::{Action, Effect, update};
+use hotdog_tui::backend::BackendError;
 use hotdog_tui::domain::label_file::Vote;
 use hotdog_tui::domain::sampling::ROUND_SIZE;
 use ratatui::layout::Size;
@@ -220,7 +222,7 @@ fn a_failed_submission_is_kept_and_sent_with_the_next_round() {
         &mut s,
         Action::AnswersSubmitted {
             batch: 1,
-            result: Err("queue down".into()),
+            result: Err(BackendError::Other("queue down".into())),
         },
     );
     assert_eq!(s.label.outbox.len(), 4);
@@ -262,7 +264,7 @@ fn decoded_images_are_encoded_at_the_tile_size_and_stale_results_dropped() {
     // A result for a size nobody wants any more is dropped without a redraw.
     s.dirty = false;
     let wrong = Size::new(size.width + 1, size.height);
-    let encoded = hotdog_tui::app::effects::encode(&picker(), &image, wrong);
+    let encoded = hotdog_tui::app::label::tasks::encode(&picker(), &image, wrong);
     update(
         &mut s,
         Action::ImageEncoded {
@@ -298,7 +300,7 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
         &mut s,
         Action::ImageDecoded {
             name: name.clone(),
-            result: Err("not an image".into()),
+            result: Err(PictureError::Undecodable("not an image".into())),
         },
     );
     let again = update(
@@ -312,7 +314,7 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
     let size = s.label.tile_size.expect("tile size");
     assert!(matches!(
         s.label.images.view(&name, size),
-        hotdog_tui::app::picture_cache::TileImage::Failed("not an image")
+        hotdog_tui::app::label::picture_cache::TileImage::Failed("not an image")
     ));
 }
 
@@ -350,7 +352,7 @@ fn kept_answers_are_sent_again_by_themselves_after_a_while() {
         &mut s,
         Action::AnswersSubmitted {
             batch: 1,
-            result: Err("queue down".into()),
+            result: Err(BackendError::Other("queue down".into())),
         },
     );
     assert_eq!(s.label.outbox.len(), 4);

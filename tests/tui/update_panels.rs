@@ -5,9 +5,11 @@
 use crate::support as tui_support;
 
 use crossterm::event::KeyCode;
+use hotdog_tui::app::stats::tasks::{ExportDone, ExportFailed};
 use hotdog_tui::app::status::WorkerMode;
 use hotdog_tui::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
 use hotdog_tui::app::{Action, Effect, State, Tab, update};
+use hotdog_tui::backend::BackendError;
 use hotdog_tui::domain::export::ExportFormat;
 use hotdog_tui::domain::stats::{ImageStats, SortKey};
 use tui_support::*;
@@ -81,7 +83,11 @@ fn e_exports_in_the_chosen_format_once_at_a_time() {
     assert!(ch(&mut s, 'e').is_empty(), "one export at a time");
     update(
         &mut s,
-        Action::Exported(Ok("Exported 3 rows to /w/x.jsonl".into())),
+        Action::Exported(Ok(ExportDone {
+            rows: 3,
+            skipped: 0,
+            path: "/w/x.jsonl".into(),
+        })),
     );
     assert!(!s.stats.exporting);
     assert!(
@@ -92,7 +98,21 @@ fn e_exports_in_the_chosen_format_once_at_a_time() {
     );
     ch(&mut s, 'f');
     assert_eq!(s.stats.export_format, ExportFormat::Csv);
-    update(&mut s, Action::Exported(Err("read-only".into())));
+    update(
+        &mut s,
+        Action::Exported(Err(ExportFailed::Write {
+            path: "/w/y.csv".into(),
+            reason: "read-only".into(),
+        })),
+    );
+    assert!(
+        s.status
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text == "Export failed: cannot write /w/y.csv: read-only"),
+        "{:?}",
+        s.status.notice
+    );
 }
 
 #[test]
@@ -200,7 +220,10 @@ fn worker_figures_throughput_depths_and_log() {
 #[test]
 fn a_good_refresh_after_a_failure_clears_the_error() {
     let mut s = with_stats();
-    update(&mut s, Action::StatsFailed("store down".into()));
+    update(
+        &mut s,
+        Action::StatsFailed(BackendError::Other("store down".into())),
+    );
     assert!(s.stats.refresh_error.is_some());
     let images = s.stats.images.clone();
     let image_names = images.iter().map(|i| i.image.clone()).collect();

@@ -7,9 +7,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, Block, BorderType, Cell, Row, Table};
 
-use super::{accent, bad, dim, good, truncate};
 use crate::app::State;
 use crate::app::status::ago;
+use crate::app::theme::{accent, bad, dim, good, truncate};
 use crate::domain::names::display_safe;
 use crate::domain::stats::{ImageStats, Majority};
 
@@ -54,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     let export = match &st.last_export {
         _ if st.exporting => Span::styled("exporting…".to_string(), accent()),
-        Some(Ok(msg)) => Span::styled(msg.clone(), good()),
+        Some(Ok(done)) => Span::styled(done.to_string(), good()),
         Some(Err(e)) => Span::styled(format!("export failed: {e}"), bad()),
         None => Span::styled("nothing exported yet".to_string(), dim()),
     };

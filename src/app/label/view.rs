@@ -10,10 +10,10 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 use ratatui_image::Image;
 use ratatui_image::protocol::Protocol;
 
-use super::{TILE_BG, accent, bad, dim, good, truncate};
+use super::picture_cache::TileImage;
 use crate::app::label::Tile;
 use crate::app::layout;
-use crate::app::picture_cache::TileImage;
+use crate::app::theme::{TILE_BG, accent, bad, dim, good, truncate};
 use crate::app::{Overlay, State};
 use crate::domain::label_file::Vote;
 use crate::domain::names::display_safe;

@@ -1,6 +1,10 @@
 //! The Stats tab's state: the latest per-image statistics (sorted by the chosen key),
 //! their totals, the scroll position and the export format and result.
 
+pub mod keys;
+pub mod tasks;
+pub mod view;
+
 use std::time::Instant;
 
 use crate::domain::export::ExportFormat;
@@ -15,7 +19,7 @@ pub struct StatsState {
     pub export_format: ExportFormat,
     pub exporting: bool,
     /// Last export's path (or why it failed).
-    pub last_export: Option<Result<String, String>>,
+    pub last_export: Option<Result<tasks::ExportDone, tasks::ExportFailed>>,
     pub refreshed_at: Option<Instant>,
     /// Last refresh error (cleared by a good refresh).
     pub refresh_error: Option<String>,

@@ -1,6 +1,8 @@
 //! The status line's state: what the session runs on, and the last notice or error.
 //! Notices fade after a while; errors stay longer and are kept in a log that `!` opens.
 
+pub mod view;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,9 @@
 //! The Compute tab's state: the numbers input (validated as you type with the domain
 //! parser) and the history of requests, each matched to its reply by correlation id.
 
+pub mod keys;
+pub mod view;
+
 use std::time::{Duration, Instant};
 
 use crate::domain::messages::ComputeReply;

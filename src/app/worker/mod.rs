@@ -1,9 +1,12 @@
 //! The Worker tab's state: the embedded worker's figures as last reported, a per-second
 //! throughput history for the sparkline, the queue depths and a bounded event log.
 
+pub mod keys;
+pub mod view;
+
 use std::collections::VecDeque;
 
-use super::status::WorkerMode;
+use crate::app::status::WorkerMode;
 use crate::backend::QueueDepth;
 
 /// Seconds of throughput kept for the sparkline.

@@ -7,9 +7,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Paragraph, Row, Sparkline, Table, Wrap};
 
-use super::{accent, bad, dim, good, truncate};
 use crate::app::State;
 use crate::app::status::WorkerMode;
+use crate::app::theme::{accent, bad, dim, good, truncate};
 use crate::backend::QueueDepth;
 
 fn block(title: &str) -> Block<'static> {

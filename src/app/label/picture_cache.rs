@@ -12,6 +12,21 @@ use ratatui::layout::Size;
 use ratatui_image::protocol::Protocol;
 
 use super::Effect;
+use crate::backend::BackendError;
+
+/// Why a tile cannot show its picture (the tile says so, with this text).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PictureError {
+    #[error("cannot download: {0}")]
+    Download(#[from] BackendError),
+    /// The image checks refused the bytes (their sentence names why).
+    #[error("{0}")]
+    Undecodable(String),
+    #[error("cannot encode for this terminal: {0}")]
+    Encode(String),
+    #[error("the {0} crashed")]
+    Crashed(&'static str),
+}
 
 /// An encoded, ready-to-draw image (a newtype so actions can be `Debug`).
 #[derive(Clone)]
@@ -80,12 +95,12 @@ impl TileImages {
     }
 
     /// Records a decode result; ignored for names nobody asked for (dropped meanwhile).
-    pub fn decoded(&mut self, name: &str, result: Result<Arc<DynamicImage>, String>) -> bool {
+    pub fn decoded(&mut self, name: &str, result: Result<Arc<DynamicImage>, PictureError>) -> bool {
         match self.decoded.get_mut(name) {
             Some(slot) => {
                 *slot = match result {
                     Ok(image) => Decode::Ready(image),
-                    Err(reason) => Decode::Failed(reason),
+                    Err(reason) => Decode::Failed(reason.to_string()),
                 };
                 true
             }
@@ -94,12 +109,17 @@ impl TileImages {
     }
 
     /// Records an encode result; a stale one (size no longer wanted) is dropped.
-    pub fn encoded(&mut self, name: &str, size: Size, result: Result<Encoded, String>) -> bool {
+    pub fn encoded(
+        &mut self,
+        name: &str,
+        size: Size,
+        result: Result<Encoded, PictureError>,
+    ) -> bool {
         match self.encoded.get_mut(&(name.to_string(), size)) {
             Some(slot) => {
                 *slot = match result {
                     Ok(p) => Encode::Ready(p),
-                    Err(reason) => Encode::Failed(reason),
+                    Err(reason) => Encode::Failed(reason.to_string()),
                 };
                 true
             }

@@ -7,9 +7,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Paragraph, Row, Table};
 
-use super::{accent, bad, dim, good, truncate};
 use crate::app::State;
 use crate::app::compute::{ClientState, REPLY_TIMEOUT, RequestState};
+use crate::app::theme::{accent, bad, dim, good, truncate};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let c = &state.compute;

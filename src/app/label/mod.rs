@@ -2,14 +2,19 @@
 //! and every answer on its way to the label files (voted, queued, in flight, submitted but
 //! not yet seen written), so none is dropped and the status line can count them.
 
+pub mod keys;
+pub mod picture_cache;
+pub mod tasks;
+pub mod view;
+
 use std::collections::{BTreeMap, HashSet};
 
 use ratatui::layout::Size;
 
 use super::Effect;
-use super::picture_cache::TileImages;
 use crate::domain::label_file::Vote;
 use crate::domain::sampling::{ROUND_SIZE, pick_round};
+use picture_cache::TileImages;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tile {

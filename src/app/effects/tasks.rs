@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::status::WorkerMode;
-use super::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
-use super::{Action, Tab};
+use crate::app::send;
+use crate::app::status::WorkerMode;
+use crate::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use crate::app::{Action, Tab};
+use crate::backend::BackendError;
 use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
 use crate::service::statistics::StatsCache;
@@ -17,11 +19,6 @@ use crate::worker::{WorkerEvent, WorkerState, WorkerStatus};
 /// Statistics refresh period: an answer from any terminal shows within about this long.
 pub const STATS_INTERVAL: Duration = Duration::from_millis(1500);
 pub const DEPTH_INTERVAL: Duration = Duration::from_secs(1);
-
-/// The UI may be gone when a task finishes; its result then has nobody to go to.
-fn send(tx: &mpsc::UnboundedSender<Action>, action: Action) -> bool {
-    tx.send(action).is_ok()
-}
 
 pub enum StatsCommand {
     /// (image, answer id) pairs to report once they are in the label files.
@@ -73,7 +70,7 @@ pub async fn stats_loop(
             }
             Err(e) => {
                 failing = true;
-                if !send(&tx, Action::StatsFailed(e.to_string())) {
+                if !send(&tx, Action::StatsFailed(e)) {
                     return;
                 }
             }
@@ -109,14 +106,13 @@ pub async fn compute_loop(
     let mut client = match ComputeClient::open(&ctx).await {
         Ok(c) => c,
         Err(e) => {
-            let reason = e.to_string();
-            send(&tx, Action::ComputeReady(Err(reason.clone())));
+            send(&tx, Action::ComputeReady(Err(e.clone())));
             while let Some(cmd) = cmds.recv().await {
                 send(
                     &tx,
                     Action::ComputeSent {
                         local_id: cmd.local_id,
-                        result: Err(reason.clone()),
+                        result: Err(e.clone()),
                         at: Instant::now(),
                     },
                 );
@@ -142,10 +138,7 @@ pub async fn compute_loop(
         })
     });
     while let Some(cmd) = cmds.recv().await {
-        let result = client
-            .send(&cmd.text, &cmd.correlation_id)
-            .await
-            .map_err(|e| e.to_string());
+        let result = client.send(&cmd.text, &cmd.correlation_id).await;
         send(
             &tx,
             Action::ComputeSent {
@@ -216,7 +209,7 @@ pub async fn worker_events_loop(
     }
 }
 
-async fn depths(ctx: &AppContext) -> Result<QueueDepths, String> {
+async fn depths(ctx: &AppContext) -> Result<QueueDepths, BackendError> {
     let q = &ctx.backend.queues;
     let r = &ctx.resources;
     let (requests, requests_dlq, labels, labels_dlq) = tokio::try_join!(
@@ -224,8 +217,7 @@ async fn depths(ctx: &AppContext) -> Result<QueueDepths, String> {
         q.depth(&r.requests_dlq),
         q.depth(&r.labels),
         q.depth(&r.labels_dlq)
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(QueueDepths {
         requests,
         requests_dlq,
