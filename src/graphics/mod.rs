@@ -215,7 +215,7 @@ fn fit(image: &DynamicImage, area: Size, cell: CellSize) -> (f64, f64) {
 pub enum EncodeError {
     #[error("nothing to draw into (empty picture or area)")]
     Empty,
-    #[error("cannot encode for this terminal: {0}")]
+    #[error("{0}")]
     Protocol(String),
 }
 

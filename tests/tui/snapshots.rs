@@ -1,5 +1,5 @@
 //! Snapshots of every tab at 100×30 (and the small-terminal cases) on ratatui's
-//! `TestBackend`. Images are small generated pictures encoded with a half-blocks picker of
+//! `TestBackend`. Images are small generated pictures encoded as half-blocks with the renderer of
 //! fixed font size, so the snapshots do not depend on the machine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
