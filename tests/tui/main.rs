@@ -9,6 +9,7 @@ mod support;
 mod e2e;
 mod real_terminals;
 mod snapshots;
+mod terminal_setup;
 mod update_compute;
 mod update_label;
 mod update_panels;

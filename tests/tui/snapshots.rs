@@ -40,6 +40,15 @@ fn label_tab_with_images() {
 }
 
 #[test]
+fn label_tab_zoomed() {
+    let mut s = labelling(100, 30);
+    let effects = ch(&mut s, 'z');
+    load_images(&mut s, effects);
+    assert!(s.label.zoomed);
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
 fn label_tab_at_80x24() {
     assert_snapshot!(screen_text(&labelling(80, 24)));
 }
