@@ -211,7 +211,10 @@ enum Terminal {
         vt340: bool,
     },
     TmuxInXterm,
-    ScreenInXterm,
+    /// GNU screen in xterm; `term256`: xterm says `xterm-256color`, so screen has 256 colours.
+    ScreenInXterm {
+        term256: bool,
+    },
     Kitty,
     TmuxInKitty,
 }
@@ -255,12 +258,13 @@ impl Session {
         .unwrap();
         let run = run.display().to_string();
         let geometry = format!("{COLS}x{ROWS}+0+0");
-        let xterm = |vt340: bool| {
+        // `term`: what xterm sets TERM to (its default is `xterm`, 8 colours in terminfo).
+        let xterm = |vt340: bool, term: &str| {
             let mut c = Command::new("xterm");
             if vt340 {
                 c.args(["-ti", "vt340"]);
             }
-            c.args(["-geometry", &geometry, "-e"]);
+            c.args(["-tn", term, "-geometry", &geometry, "-e"]);
             c
         };
         let kitty = || {
@@ -295,19 +299,19 @@ impl Session {
         };
         let mut cmd = match kind {
             Terminal::Xterm { vt340 } => {
-                let mut c = xterm(vt340);
+                let mut c = xterm(vt340, "xterm");
                 c.args(["sh", &run]);
                 c
             }
             Terminal::TmuxInXterm => {
-                let mut c = xterm(true);
+                let mut c = xterm(true, "xterm");
                 tmux_args(&mut c);
                 c
             }
-            Terminal::ScreenInXterm => {
+            Terminal::ScreenInXterm { term256 } => {
                 let rc = dir.path().join("screenrc");
                 std::fs::write(&rc, "startup_message off\n").unwrap();
-                let mut c = xterm(true);
+                let mut c = xterm(true, if term256 { "xterm-256color" } else { "xterm" });
                 c.args(["screen", "-q", "-c"])
                     .arg(&rc)
                     .args(["-S", &screen_name, "sh", &run]);
@@ -546,7 +550,7 @@ impl Drop for Session {
         if self.kind.in_tmux() {
             let _ = self.tmux(&["kill-server"]);
         }
-        if self.kind == Terminal::ScreenInXterm {
+        if matches!(self.kind, Terminal::ScreenInXterm { .. }) {
             let _ = Command::new("screen")
                 .args(["-S", &self.screen_name, "-X", "quit"])
                 .stdout(Stdio::null())
@@ -832,11 +836,24 @@ fn real_tmux_in_xterm_shows_halfblocks_and_leaves_passthrough_alone() {
 #[test]
 fn real_screen_in_xterm_shows_halfblocks_in_16_colours() {
     label_in(
-        Terminal::ScreenInXterm,
+        Terminal::ScreenInXterm { term256: false },
         "screen-in-xterm",
         Expect {
             protocol: "half-blocks",
             depth: "16 colours",
+            halfblocks: true,
+        },
+    );
+}
+
+#[test]
+fn real_screen_in_xterm_256color_shows_halfblocks_in_256_colours() {
+    label_in(
+        Terminal::ScreenInXterm { term256: true },
+        "screen-in-xterm-256color",
+        Expect {
+            protocol: "half-blocks",
+            depth: "256 colours",
             halfblocks: true,
         },
     );
