@@ -154,8 +154,8 @@ pub enum Action {
         reply: ComputeReply,
         at: Instant,
     },
-    WorkerStatus(worker::WorkerFigures),
-    WorkerEvent(worker::WorkerLogLine),
+    WorkerStatus(crate::worker::WorkerStatus),
+    WorkerEvent(crate::worker::WorkerEvent),
     QueueDepths(Result<worker::QueueDepths, BackendError>),
     Exported(Result<stats::tasks::ExportDone, stats::tasks::ExportFailed>),
     PathCompleted {

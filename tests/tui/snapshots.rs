@@ -11,8 +11,7 @@ use std::time::Duration;
 use crossterm::event::KeyCode;
 use hotdog_tui::app::compute::RequestState;
 use hotdog_tui::app::label::picture_cache::PictureError;
-use hotdog_tui::app::status::WorkerMode;
-use hotdog_tui::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use hotdog_tui::app::worker::QueueDepths;
 use hotdog_tui::app::{Action, State, update};
 use hotdog_tui::backend::BackendError;
 use hotdog_tui::backend::QueueDepth;
@@ -20,6 +19,7 @@ use hotdog_tui::domain::label_file::VoteCounts;
 use hotdog_tui::domain::messages::ComputeReply;
 use hotdog_tui::domain::stats::ImageStats;
 use hotdog_tui::service::upload::{UploadOutcome, UploadResult};
+use hotdog_tui::worker::{WorkerEvent, WorkerState, WorkerStatus};
 use insta::assert_snapshot;
 use tui_support::*;
 
@@ -203,13 +203,14 @@ fn worker_tab() {
     let mut s = worker_state(true);
     let now = s.now;
     for answered in [0, 3, 10, 10, 18] {
-        let figures = WorkerFigures {
-            mode: WorkerMode::Running,
+        let figures = WorkerStatus {
+            state: WorkerState::Running,
             requests_answered: answered,
             answers_written: answered * 2,
             errors: 1,
             retries: 2,
             last_error: Some("label file conflict, retried".into()),
+            ..Default::default()
         };
         update(&mut s, Action::WorkerStatus(figures));
         update(&mut s, Action::Tick(now));
@@ -230,7 +231,7 @@ fn worker_tab() {
     .iter()
     .enumerate()
     {
-        let line = WorkerLogLine {
+        let line = WorkerEvent {
             at: format!("12:00:0{i}"),
             text: text.to_string(),
             is_error: i == 2,

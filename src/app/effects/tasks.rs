@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::app::send;
-use crate::app::status::WorkerMode;
-use crate::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use crate::app::worker::QueueDepths;
 use crate::app::{Action, Tab};
 use crate::backend::BackendError;
 use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
 use crate::service::statistics::StatsCache;
-use crate::worker::{WorkerEvent, WorkerState, WorkerStatus};
+use crate::worker::{WorkerEvent, WorkerStatus};
 
 /// Statistics refresh period: an answer from any terminal shows within about this long.
 pub const STATS_INTERVAL: Duration = Duration::from_millis(1500);
@@ -154,28 +153,12 @@ pub async fn compute_loop(
     client.close().await;
 }
 
-fn figures(s: &WorkerStatus) -> WorkerFigures {
-    WorkerFigures {
-        mode: match s.state {
-            WorkerState::Running => WorkerMode::Running,
-            WorkerState::Paused => WorkerMode::Paused,
-            WorkerState::Retrying => WorkerMode::Retrying,
-            WorkerState::Stopped => WorkerMode::Stopped,
-        },
-        requests_answered: s.requests_answered,
-        answers_written: s.answers_written,
-        errors: s.errors,
-        retries: s.retries,
-        last_error: s.last_error.clone(),
-    }
-}
-
 pub async fn worker_status_loop(
     mut status: watch::Receiver<WorkerStatus>,
     tx: mpsc::UnboundedSender<Action>,
 ) {
     loop {
-        let f = figures(&status.borrow_and_update());
+        let f = status.borrow_and_update().clone();
         if !send(&tx, Action::WorkerStatus(f)) {
             return;
         }
@@ -191,12 +174,12 @@ pub async fn worker_events_loop(
 ) {
     loop {
         let line = match events.recv().await {
-            Ok(e) => WorkerLogLine {
+            Ok(e) => WorkerEvent {
                 at: e.at,
                 text: e.text,
                 is_error: e.is_error,
             },
-            Err(broadcast::error::RecvError::Lagged(n)) => WorkerLogLine {
+            Err(broadcast::error::RecvError::Lagged(n)) => WorkerEvent {
                 at: String::new(),
                 text: format!("… {n} events skipped"),
                 is_error: false,
