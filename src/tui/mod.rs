@@ -11,6 +11,7 @@ pub mod tmux;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream};
@@ -43,10 +44,17 @@ const SHUTDOWN_LIMIT: Duration = Duration::from_secs(5);
 
 /// kitty pictures to delete at exit (`Some(wrap for tmux)`), for the panic hook.
 static KITTY_CLEANUP: Mutex<Option<bool>> = Mutex::new(None);
+/// The session has the terminal (raw mode, alternate screen): restored once, by whichever
+/// comes first of the panic hook and the `Restore` guard.
+static IN_SESSION: AtomicBool = AtomicBool::new(false);
 
 /// Puts the terminal back as it was: no kitty picture left, raw mode off, the main screen,
 /// the cursor shown. (tmux's passthrough goes back after this, so the deletes reach kitty.)
 fn restore_terminal() {
+    if !IN_SESSION.swap(false, Ordering::SeqCst) {
+        // Already done: clearing again would wipe what was printed since (a panic message).
+        return;
+    }
     let wrap = KITTY_CLEANUP.try_lock().ok().and_then(|mut k| k.take());
     let mut out = std::io::stdout();
     if let Some(wrap) = wrap {
@@ -87,6 +95,7 @@ fn enter() -> std::io::Result<()> {
         tmux::restore_after_panic();
         previous(info);
     }));
+    IN_SESSION.store(true, Ordering::SeqCst);
     crossterm::terminal::enable_raw_mode()?;
     crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
     Ok(())
