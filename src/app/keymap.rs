@@ -92,6 +92,7 @@ pub enum Command {
     FocusUp,
     FocusDown,
     SubmitRound,
+    Zoom,
     OpenUpload,
     // Compute tab (input line)
     SendNumbers,
@@ -169,8 +170,9 @@ pub static LABEL: &[Binding] = &[
     bind(&[key(KeyCode::Down), ch('j')], Command::FocusDown, "focus down", ""),
     bind(&[ch('u'), key(KeyCode::Backspace)], Command::ClearVote, "clear vote", "clear"),
     bind(&[ch('n'), key(KeyCode::Enter)], Command::SubmitRound, "submit what is labelled, load a new round", "next round"),
+    bind(&[ch('z')], Command::Zoom, "zoom: the focused image alone, still votable", "zoom"),
     bind(&[ch('a')], Command::OpenUpload, "add images (upload a file or folder)", "add images"),
-    bind(&[key(KeyCode::Esc)], Command::Dismiss, "dismiss notice", ""),
+    bind(&[key(KeyCode::Esc)], Command::Dismiss, "dismiss notice / leave zoom", ""),
     bind(&[ch('q')], Command::Quit, "quit", "quit"),
 ];
 

@@ -104,6 +104,8 @@ pub struct State {
     pub next_upload: u64,
     /// Label keys pressed before the first store listing, replayed when it arrives.
     pub early_keys: Vec<KeyEvent>,
+    /// How pictures are drawn in this terminal (for the `?` overlay), set by `tui`.
+    pub pictures: String,
     pub now: Instant,
 }
 
@@ -236,6 +238,7 @@ impl State {
             dirty: true,
             next_upload: 1,
             early_keys: Vec::new(),
+            pictures: "half-blocks".into(),
             now,
         };
         state.apply_layout();
@@ -257,6 +260,8 @@ impl State {
             .tiles
             .first()
             .map(|t| Size::new(t.image.width, t.image.height));
+        let zoom = layout::zoom_area(Rect::new(0, 0, self.screen.width, self.screen.height));
+        self.label.zoom_size = Some(Size::new(zoom.image.width, zoom.image.height));
     }
 
     /// Ticks are needed only for what changes with time alone.

@@ -1,5 +1,6 @@
 //! Shared by the integration tests: the two backends under test, built fresh per test.
 #![allow(dead_code)] // each test binary uses its own subset
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 pub mod install;
 #[path = "moto.rs"]

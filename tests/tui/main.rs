@@ -1,12 +1,15 @@
 //! The full-screen session: pure `update` tests per tab, insta snapshots on `TestBackend`,
-//! and end-to-end sessions of the release binary in tmux.
+//! end-to-end sessions of the release binary in tmux, and in real terminal emulators
+//! (xterm, tmux, GNU screen, kitty) under Xvfb, checked by screenshots.
 
 #[path = "../common/mod.rs"]
 mod common;
 mod support;
 
 mod e2e;
+mod real_terminals;
 mod snapshots;
+mod terminal_setup;
 mod update_compute;
 mod update_label;
 mod update_panels;

@@ -1,5 +1,5 @@
 //! Snapshots of every tab at 100×30 (and the small-terminal cases) on ratatui's
-//! `TestBackend`. Images are small generated pictures encoded with a half-blocks picker of
+//! `TestBackend`. Images are small generated pictures encoded as half-blocks with the renderer of
 //! fixed font size, so the snapshots do not depend on the machine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
@@ -36,6 +36,15 @@ fn labelling(width: u16, height: u16) -> State {
 fn label_tab_with_images() {
     let s = labelling(100, 30);
     assert!(s.round_fully_drawable());
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_zoomed() {
+    let mut s = labelling(100, 30);
+    let effects = ch(&mut s, 'z');
+    load_images(&mut s, effects);
+    assert!(s.label.zoomed);
     assert_snapshot!(screen_text(&s));
 }
 

@@ -8,12 +8,12 @@ pub mod tasks;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratatui_image::picker::Picker;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::{Action, Effect, Tab, send};
 use crate::backend::BackendError;
+use crate::graphics::Renderer;
 use crate::service::context::AppContext;
 use crate::worker::WorkerHandle;
 use tasks::{ComputeCommand, StatsCommand};
@@ -24,7 +24,7 @@ const DECODES_AT_ONCE: usize = 1;
 pub struct EffectRunner {
     ctx: AppContext,
     tx: mpsc::UnboundedSender<Action>,
-    picker: Picker,
+    renderer: Renderer,
     stats: mpsc::UnboundedSender<StatsCommand>,
     compute: mpsc::UnboundedSender<ComputeCommand>,
     compute_task: JoinHandle<()>,
@@ -42,7 +42,7 @@ impl EffectRunner {
     pub fn start(
         ctx: AppContext,
         tx: mpsc::UnboundedSender<Action>,
-        picker: Picker,
+        renderer: Renderer,
         worker: Option<WorkerHandle>,
     ) -> Self {
         let mut background = JoinSet::new();
@@ -59,7 +59,7 @@ impl EffectRunner {
         EffectRunner {
             ctx,
             tx,
-            picker,
+            renderer,
             stats,
             compute,
             compute_task,
@@ -84,9 +84,12 @@ impl EffectRunner {
                 ));
             }
             Effect::EncodeImage { name, image, size } => {
-                let picker = self.picker.clone();
                 self.jobs.spawn(crate::app::label::tasks::encode_for_tile(
-                    tx, picker, name, image, size,
+                    tx,
+                    self.renderer,
+                    name,
+                    image,
+                    size,
                 ));
             }
             Effect::SubmitAnswers { batch, answers } => {

@@ -1,4 +1,4 @@
-//! Keys of the Label tab: votes, focus, submitting the round.
+//! Keys of the Label tab: votes, focus, zoom, submitting the round.
 
 use super::Move;
 use crate::app::keymap::Command;
@@ -16,6 +16,7 @@ pub(crate) fn is_round_key(cmd: Option<Command>) -> bool {
                 | Command::FocusUp
                 | Command::FocusDown
                 | Command::SubmitRound
+                | Command::Zoom
         )
     )
 }
@@ -30,6 +31,7 @@ pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::FocusUp => label.move_focus(Move::Up),
         Command::FocusDown => label.move_focus(Move::Down),
         Command::SubmitRound => return label.submit_round(),
+        Command::Zoom => return label.toggle_zoom(),
         _ => state.dirty = false,
     }
     Vec::new()

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use image::DynamicImage;
 use ratatui::layout::Size;
-use ratatui_image::protocol::Protocol;
 
 use super::Effect;
 use crate::backend::BackendError;
@@ -27,14 +26,15 @@ pub enum PictureError {
     #[error("the {0} crashed")]
     Crashed(&'static str),
 }
+use crate::graphics::Picture;
 
-/// An encoded, ready-to-draw image (a newtype so actions can be `Debug`).
+/// An encoded, ready-to-draw image (shared: the same picture is drawn frame after frame).
 #[derive(Clone)]
-pub struct Encoded(pub Arc<Protocol>);
+pub struct Encoded(pub Arc<Picture>);
 
 impl fmt::Debug for Encoded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Encoded({:?})", self.0.size())
+        write!(f, "Encoded({:?})", self.0)
     }
 }
 
@@ -55,7 +55,7 @@ enum Encode {
 /// What a tile shows.
 pub enum TileImage<'a> {
     Loading,
-    Ready(&'a Protocol),
+    Ready(&'a Picture),
     Failed(&'a str),
 }
 
@@ -127,11 +127,12 @@ impl TileImages {
         }
     }
 
-    /// Keeps only `names`, and only protocols at `size`: memory stays bounded by two rounds.
-    pub fn retain(&mut self, names: &HashSet<String>, size: Option<Size>) {
+    /// Keeps only `names`, and only pictures at `sizes` (the tile size, and the zoomed
+    /// size while zoomed): memory stays bounded by two rounds.
+    pub fn retain(&mut self, names: &HashSet<String>, sizes: &[Size]) {
         self.decoded.retain(|n, _| names.contains(n));
         self.encoded
-            .retain(|(n, s), _| names.contains(n) && Some(*s) == size);
+            .retain(|(n, s), _| names.contains(n) && sizes.contains(s));
     }
 
     pub fn view(&self, name: &str, size: Size) -> TileImage<'_> {
