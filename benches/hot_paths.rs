@@ -10,11 +10,10 @@ use divan::{Bencher, black_box, counter::ItemsCount};
 use hotdog_tui::domain::label_file::{Answer, LabelFile, Vote, append_answers};
 use hotdog_tui::domain::numbers::{compute, parse_numbers};
 use hotdog_tui::domain::stats::{ImageStats, totals};
+use hotdog_tui::graphics::{ColourDepth, Renderer};
 use hotdog_tui::service::image_check::decode_for_display;
 use image::imageops::FilterType;
 use ratatui::layout::Size;
-use ratatui_image::Resize;
-use ratatui_image::picker::Picker;
 
 /// What the TUI keeps of a photo (its `DISPLAY_MAX_SIDE`).
 const DISPLAY_MAX_SIDE: u32 = 1024;
@@ -207,14 +206,10 @@ mod images {
             Ok(i) => i,
             Err(e) => panic!("cannot decode the bench photo: {e}"),
         };
-        let picker = Picker::halfblocks();
+        let renderer = Renderer::halfblocks(ColourDepth::TrueColor, [28, 28, 32]);
         bencher.bench(|| {
-            picker
-                .new_protocol(
-                    black_box(decoded.clone()),
-                    Size::new(40, 20),
-                    Resize::Scale(Some(FilterType::Triangle)),
-                )
+            renderer
+                .encode(black_box(&decoded), Size::new(40, 20))
                 .is_ok()
         });
     }
@@ -223,17 +218,10 @@ mod images {
     #[divan::bench(args = ["600x600", "4000x3000"], sample_count = 20)]
     fn decode_downscale_encode(bencher: Bencher, name: &str) {
         let bytes = photo_named(name);
-        let picker = Picker::halfblocks();
+        let renderer = Renderer::halfblocks(ColourDepth::TrueColor, [28, 28, 32]);
         bencher.bench(|| {
-            decode_for_display(black_box(bytes), DISPLAY_MAX_SIDE).is_ok_and(|img| {
-                picker
-                    .new_protocol(
-                        img,
-                        Size::new(40, 20),
-                        Resize::Scale(Some(FilterType::Triangle)),
-                    )
-                    .is_ok()
-            })
+            decode_for_display(black_box(bytes), DISPLAY_MAX_SIDE)
+                .is_ok_and(|img| renderer.encode(&img, Size::new(40, 20)).is_ok())
         });
     }
 }

@@ -15,6 +15,38 @@ pub enum BackendChoice {
     Aws,
 }
 
+/// How images are drawn: `auto` asks the terminal; the others force a protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageProtocolChoice {
+    /// Ask the terminal (and tmux or screen around it) what it can display.
+    #[default]
+    Auto,
+    /// Unicode half-blocks: text cells, work everywhere.
+    Halfblocks,
+    Sixel,
+    /// The kitty graphics protocol (unicode placeholders on kitty ≥ 0.28, direct placement before).
+    Kitty,
+    Iterm2,
+}
+
+/// How many colours the terminal shows: forces what detection would find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+pub enum ColorsChoice {
+    /// 24-bit colour (`38;2;r;g;b`).
+    #[value(name = "24bit")]
+    #[serde(rename = "24bit")]
+    TrueColor,
+    /// The xterm 256-colour palette.
+    #[value(name = "256")]
+    #[serde(rename = "256")]
+    Palette256,
+    /// The 16 basic colours.
+    #[value(name = "16")]
+    #[serde(rename = "16")]
+    Basic16,
+}
+
 /// Global flags shared by every subcommand. Each is optional so the config file can fill gaps.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct GlobalArgs {
@@ -76,6 +108,12 @@ pub struct GlobalArgs {
     /// Log file [default: hotdog-tui.log in the state dir]. Filter with RUST_LOG.
     #[arg(long, env = "HOTDOG_LOG_FILE", global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// How images are drawn [default: auto, which asks the terminal; else half-blocks].
+    #[arg(long, value_enum, env = "HOTDOG_IMAGE_PROTOCOL", global = true)]
+    pub image_protocol: Option<ImageProtocolChoice>,
+    /// Colours the terminal shows [default: detected: COLORTERM, terminfo, the terminal's answers].
+    #[arg(long, value_enum, env = "HOTDOG_COLORS", global = true)]
+    pub colors: Option<ColorsChoice>,
     /// Config file [default: config.toml in the platform config dir, if it exists].
     #[arg(long, env = "HOTDOG_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -99,6 +137,8 @@ pub struct ConfigFile {
     pub votes_per_image: Option<u64>,
     pub state_dir: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
+    pub image_protocol: Option<ImageProtocolChoice>,
+    pub colors: Option<ColorsChoice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +187,9 @@ pub struct Settings {
     /// Holds the outbox of answers not yet accepted by the label queue.
     pub state_dir: PathBuf,
     pub log_file: PathBuf,
+    pub image_protocol: ImageProtocolChoice,
+    /// `None`: detect the colour depth.
+    pub colors: Option<ColorsChoice>,
 }
 
 pub const DEFAULT_MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
@@ -263,6 +306,11 @@ impl Settings {
             votes_per_image,
             state_dir,
             log_file,
+            image_protocol: args
+                .image_protocol
+                .or(file.image_protocol)
+                .unwrap_or_default(),
+            colors: args.colors.or(file.colors),
         })
     }
 }
@@ -324,5 +372,38 @@ mod tests {
         let ok = dir.path().join("ok.toml");
         std::fs::write(&ok, "backend = \"local\"\nmax-image-bytes = 5\n").unwrap();
         assert_eq!(load_file(&ok).unwrap().max_image_bytes, Some(5));
+    }
+
+    #[test]
+    fn image_protocol_and_colors_come_from_the_file_unless_a_flag_says() {
+        let file: ConfigFile =
+            toml::from_str("image-protocol = \"halfblocks\"\ncolors = \"256\"\n").unwrap();
+        let args = GlobalArgs {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let s = Settings::merge(&args, file.clone()).unwrap();
+        assert_eq!(s.image_protocol, ImageProtocolChoice::Halfblocks);
+        assert_eq!(s.colors, Some(ColorsChoice::Palette256));
+        let args = GlobalArgs {
+            image_protocol: Some(ImageProtocolChoice::Sixel),
+            colors: Some(ColorsChoice::Basic16),
+            ..args
+        };
+        let s = Settings::merge(&args, file).unwrap();
+        assert_eq!(s.image_protocol, ImageProtocolChoice::Sixel);
+        assert_eq!(s.colors, Some(ColorsChoice::Basic16));
+        let defaults = Settings::merge(
+            &GlobalArgs {
+                data_dir: Some("/tmp/x".into()),
+                ..Default::default()
+            },
+            ConfigFile::default(),
+        )
+        .unwrap();
+        assert_eq!(defaults.image_protocol, ImageProtocolChoice::Auto);
+        assert_eq!(defaults.colors, None);
+        let e = toml::from_str::<ConfigFile>("colors = \"true\"\n").unwrap_err();
+        assert!(e.to_string().contains("colors"), "{e}");
     }
 }

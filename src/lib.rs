@@ -14,6 +14,8 @@
 //!   client, labeller rounds, statistics cache, upload, samples, export files).
 //! - `worker`: the queue consumer, embedded in the TUI or headless.
 //! - `bench`: the `bench` subcommand.
+//! - `graphics`: how a picture becomes terminal output (protocols, colour depth, fitting a
+//!   picture to a tile); CPU work only, no terminal I/O.
 //! - `app`: the TUI: its state, `Action`s, the synchronous `update`, the effects it asks
 //!   for, and drawing (a pure function of the state). One folder per tab or overlay holds
 //!   that feature's state, keys, view and background tasks.
@@ -33,6 +35,8 @@ pub mod service;
 pub mod worker;
 
 pub mod bench;
+
+pub mod graphics;
 
 pub mod app;
 

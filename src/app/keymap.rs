@@ -92,6 +92,7 @@ pub enum Command {
     FocusUp,
     FocusDown,
     NextRound,
+    Zoom,
     OpenUpload,
     // Compute tab (input line)
     SendNumbers,
@@ -171,8 +172,9 @@ pub static LABEL: &[Binding] = &[
     bind(&[key(KeyCode::Down), ch('j')], Command::FocusDown, "focus down", ""),
     bind(&[ch('u'), key(KeyCode::Backspace)], Command::BackRound, "back to the previous round, to change answers", "back"),
     bind(&[ch('n'), key(KeyCode::Enter)], Command::NextRound, "forward a round; on the newest, a new round", "next"),
+    bind(&[ch('z')], Command::Zoom, "zoom: the focused image alone, still votable", "zoom"),
     bind(&[ch('a')], Command::OpenUpload, "add images (upload a file or folder)", "add images"),
-    bind(&[key(KeyCode::Esc)], Command::Dismiss, "dismiss notice", ""),
+    bind(&[key(KeyCode::Esc)], Command::Dismiss, "dismiss notice / leave zoom", ""),
     bind(&[ch('q')], Command::Quit, "quit", "quit"),
 ];
 

@@ -62,7 +62,13 @@ fn run(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::GoTab(tab) => return state.show_tab(tab),
         Command::Help => state.overlay = Overlay::Help { scroll: 0 },
         Command::ErrorLog => state.overlay = Overlay::ErrorLog { scroll: 0 },
-        Command::Dismiss => state.dirty = state.status.dismiss(),
+        Command::Dismiss => {
+            let dismissed = state.status.dismiss();
+            if !dismissed && state.tab == Tab::Label && state.label.zoomed {
+                return state.label.toggle_zoom();
+            }
+            state.dirty = dismissed;
+        }
         Command::OpenUpload => {
             state.overlay = Overlay::Upload(UploadPrompt::new(state.next_upload));
             state.next_upload += 1;

@@ -91,6 +91,22 @@ pub fn label_grid(screen_area: Rect, slots: usize) -> LabelGrid {
     }
 }
 
+/// The zoomed view: one tile over the whole grid area (below the progress line).
+pub fn zoom_area(screen_area: Rect) -> TileArea {
+    let body = screen(screen_area).body;
+    let progress = body.height.min(1);
+    let outer = Rect::new(
+        body.x,
+        body.y + progress,
+        body.width,
+        body.height - progress,
+    );
+    TileArea {
+        outer,
+        image: outer.inner(Margin::new(1, 1)),
+    }
+}
+
 /// A `w`×`h` rectangle centred in `area` (clipped to it).
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -119,6 +135,19 @@ mod tests {
                 .iter()
                 .all(|t| t.image.width == g.tiles[0].image.width)
         );
+    }
+
+    #[test]
+    fn zoom_covers_the_whole_grid() {
+        let screen = Rect::new(0, 0, 100, 30);
+        let z = zoom_area(screen);
+        let g = label_grid(screen, 4);
+        let last = g.tiles[3].outer;
+        assert_eq!(z.outer.x, g.tiles[0].outer.x);
+        assert_eq!(z.outer.y, g.tiles[0].outer.y);
+        assert!(z.outer.right() >= last.right() && z.outer.bottom() >= last.bottom());
+        assert!(z.image.width > 2 * g.tiles[0].image.width);
+        assert!(z.image.height > 2 * g.tiles[0].image.height);
     }
 
     #[test]

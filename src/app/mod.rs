@@ -27,11 +27,13 @@ use crossterm::event::KeyEvent;
 use image::DynamicImage;
 use ratatui::layout::{Rect, Size};
 
+use crate::backend::BackendError;
 use crate::domain::export::ExportFormat;
 use crate::domain::label_file::AnswerKind;
 use crate::domain::messages::{ComputeReply, ImageAnswer};
 use crate::domain::sampling::{ROUND_SIZE, RoundChoice};
 use crate::domain::stats::ImageStats;
+use crate::service::upload::UploadOutcome;
 
 pub use keys::update_key;
 use update::apply;
@@ -112,6 +114,8 @@ pub struct State {
     pub next_upload: u64,
     /// Label keys pressed before the first store listing, replayed when it arrives.
     pub early_keys: Vec<KeyEvent>,
+    /// How pictures are drawn in this terminal (for the `?` overlay), set by `tui`.
+    pub pictures: String,
     pub now: Instant,
 }
 
@@ -136,7 +140,7 @@ pub enum Action {
     /// A round pick's result (the labels and claims as they were just read).
     RoundPicked {
         request: u64,
-        result: Result<RoundChoice, String>,
+        result: Result<RoundChoice, BackendError>,
     },
     /// The outbox is open at this path, or cannot be written (why).
     OutboxReady(Result<String, String>),
@@ -161,39 +165,39 @@ pub enum Action {
     OutboxFlushed(Result<usize, String>),
     DetailLoaded {
         request: u64,
-        result: Result<detail::Loaded, String>,
+        result: Result<detail::Loaded, BackendError>,
     },
     DetailEncoded {
         request: u64,
         size: Size,
-        result: Result<label::picture_cache::Encoded, String>,
+        result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
     },
-    StatsFailed(String),
+    StatsFailed(BackendError),
     /// Answer ids now seen in the label files.
     AnswersWritten(Vec<String>),
     ImageDecoded {
         name: String,
-        result: Result<Arc<DynamicImage>, String>,
+        result: Result<Arc<DynamicImage>, label::picture_cache::PictureError>,
     },
     ImageEncoded {
         name: String,
         size: Size,
-        result: Result<label::picture_cache::Encoded, String>,
+        result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
     },
-    ComputeReady(Result<(), String>),
+    ComputeReady(Result<(), BackendError>),
     ComputeSent {
         local_id: u64,
-        result: Result<(), String>,
+        result: Result<(), BackendError>,
         at: Instant,
     },
     ComputeReply {
         reply: ComputeReply,
         at: Instant,
     },
-    WorkerStatus(worker::WorkerFigures),
-    WorkerEvent(worker::WorkerLogLine),
-    QueueDepths(Result<worker::QueueDepths, String>),
-    Exported(Result<String, String>),
+    WorkerStatus(crate::worker::WorkerStatus),
+    WorkerEvent(crate::worker::WorkerEvent),
+    QueueDepths(Result<worker::QueueDepths, BackendError>),
+    Exported(Result<stats::tasks::ExportDone, stats::tasks::ExportFailed>),
     PathCompleted {
         request: u64,
         input: String,
@@ -207,9 +211,7 @@ pub enum Action {
     },
     UploadFinished {
         upload: u64,
-        lines: Vec<String>,
-        stored: usize,
-        rejected: usize,
+        outcomes: Vec<UploadOutcome>,
     },
 }
 
@@ -300,6 +302,7 @@ impl State {
             dirty: true,
             next_upload: 1,
             early_keys: Vec::new(),
+            pictures: "half-blocks".into(),
             now,
         };
         state.apply_layout();
@@ -321,6 +324,8 @@ impl State {
             .tiles
             .first()
             .map(|t| Size::new(t.image.width, t.image.height));
+        let zoom = layout::zoom_area(Rect::new(0, 0, self.screen.width, self.screen.height));
+        self.label.zoom_size = Some(Size::new(zoom.image.width, zoom.image.height));
     }
 
     /// Ticks are needed only for what changes with time alone.

@@ -5,7 +5,13 @@ use std::time::Instant;
 
 use ratatui::layout::Size;
 
-use super::{Action, Effect, Overlay, State, Tab, compute, detail, label, update_key, upload};
+use super::{
+    Action, Effect, Overlay, State, Tab, compute, detail, label, stats, update_key, upload,
+};
+use crate::backend::BackendError;
+use crate::domain::messages::ImageAnswer;
+use crate::domain::sampling::RoundChoice;
+use crate::domain::stats::ImageStats;
 
 pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
@@ -24,87 +30,24 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             image_names,
             changed,
             at,
-        } => {
-            let first = state.stats.refreshed_at.is_none() || state.label.images_in_store.is_none();
-            if !changed && !first {
-                state.dirty = false;
-                return Vec::new();
-            }
-            if state.stats.refresh_error.is_some() {
-                state
-                    .status
-                    .info("The store answers again; statistics are live.");
-            }
-            let effects = state.label.store_listed(&images, &image_names);
-            state.stats.set_images(images, at);
-            state.stats.progress = state.label.progress;
-            effects
-        }
-        Action::RoundPicked { request, result } => {
-            if let Err(e) = &result
-                && state.label.picking == Some(request)
-                && state.label.pick_error.as_deref() != Some(e.as_str())
-            {
-                state.error(format!(
-                    "Cannot pick a round: {e}. Your answers are kept; a new round is asked for with the next refresh."
-                ));
-            }
-            let mut effects = state.label.picked(request, result);
-            if state.label.round.is_some() || state.label.nothing_left.is_some() {
-                // Keys typed before the first round act on it now.
-                for key in std::mem::take(&mut state.early_keys) {
-                    effects.extend(update_key(state, key));
-                }
-            }
-            effects
-        }
+        } => stats_refreshed(state, images, image_names, changed, at),
+        Action::RoundPicked { request, result } => round_picked(state, request, result),
         Action::OutboxReady(result) => {
-            match result {
-                Ok(path) => state.label.outbox = label::OutboxState::Ready { path },
-                Err(error) => {
-                    state.error(format!(
-                        "Answers cannot be kept on disk ({error}): they go straight to the label queue, and are lost if it cannot be reached."
-                    ));
-                    state.label.outbox = label::OutboxState::Unavailable { error };
-                }
-            }
+            outbox_ready(state, result);
             Vec::new()
         }
-        Action::AnswerRecorded { answer, result } => {
-            if let Err(e) = &result {
-                state.error(format!(
-                    "Could not keep your answer on disk ({e}); sending it straight to the label queue."
-                ));
-            }
-            state.label.recorded(answer, result)
-        }
+        Action::AnswerRecorded { answer, result } => answer_recorded(state, answer, result),
         Action::AnswersSent { answers, kept } => {
             let effects = state.label.sent(&answers, kept);
             state.check_exit();
             effects
         }
         Action::SendFailed { error, kept } => {
-            let first = state.label.send_error.is_none();
-            state.label.kept = kept;
-            state.label.send_error = Some(error.clone());
-            if first {
-                state.error(format!(
-                    "Cannot reach the label queue ({error}). {kept} answer(s) are kept on disk and sent by themselves when it is back."
-                ));
-            }
-            state.check_exit();
+            send_failed(state, error, kept);
             Vec::new()
         }
         Action::OutboxFlushed(result) => {
-            state.flushing = false;
-            match result {
-                Ok(kept) => state.label.kept = kept,
-                Err(e) => {
-                    state.error(format!("Cannot read the outbox: {e}"));
-                    state.label.send_error.get_or_insert(e);
-                }
-            }
-            state.check_exit();
+            outbox_flushed(state, result);
             Vec::new()
         }
         Action::DetailLoaded { request, result } => detail::loaded(state, request, result),
@@ -117,11 +60,7 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::StatsFailed(e) => {
-            let msg = format!("Cannot refresh the statistics: {e}");
-            if state.stats.refresh_error.as_deref() != Some(msg.as_str()) {
-                state.error(msg.clone());
-            }
-            state.stats.refresh_error = Some(msg);
+            stats_failed(state, e);
             Vec::new()
         }
         Action::AnswersWritten(ids) => {
@@ -141,13 +80,7 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::ComputeReady(result) => {
-            state.compute.client = match result {
-                Ok(()) => compute::ClientState::Ready,
-                Err(e) => {
-                    state.error(format!("Cannot open a reply queue for Compute: {e}. Check the backend, then restart."));
-                    compute::ClientState::Failed(e)
-                }
-            };
+            compute_ready(state, result);
             Vec::new()
         }
         Action::ComputeSent {
@@ -155,7 +88,9 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             result,
             at,
         } => {
-            state.compute.sent(local_id, result, at);
+            state
+                .compute
+                .sent(local_id, result.map_err(|e| e.to_string()), at);
             Vec::new()
         }
         Action::ComputeReply { reply, at } => {
@@ -173,16 +108,11 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::QueueDepths(depths) => {
             state.dirty = state.tab == Tab::Worker;
-            state.worker.depths = Some(depths);
+            state.worker.depths = Some(depths.map_err(|e| e.to_string()));
             Vec::new()
         }
         Action::Exported(result) => {
-            state.stats.exporting = false;
-            match &result {
-                Ok(msg) => state.status.info(msg.clone()),
-                Err(e) => state.error(format!("Export failed: {e}")),
-            }
-            state.stats.last_export = Some(result);
+            exported(state, result);
             Vec::new()
         }
         Action::PathCompleted {
@@ -196,38 +126,143 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             total,
             current,
         } => {
-            if let Overlay::Upload(p) = &mut state.overlay
-                && p.upload == upload
-            {
-                p.phase = upload::UploadPhase::Running {
-                    done,
-                    total,
-                    current: crate::domain::names::display_safe(&current),
-                };
-            }
+            upload::progressed(state, upload, done, total, &current);
             Vec::new()
         }
-        Action::UploadFinished {
-            upload,
-            lines,
-            stored,
-            rejected,
-        } => {
-            state.status.info(format!(
-                "Upload finished: {stored} stored, {rejected} rejected."
-            ));
-            if let Overlay::Upload(p) = &mut state.overlay
-                && p.upload == upload
-            {
-                p.phase = upload::UploadPhase::Done {
-                    lines,
-                    stored,
-                    rejected,
-                };
-            }
+        Action::UploadFinished { upload, outcomes } => {
+            upload::finished(state, upload, outcomes);
             vec![Effect::RefreshStats]
         }
     }
+}
+
+fn stats_refreshed(
+    state: &mut State,
+    images: Vec<ImageStats>,
+    image_names: Vec<String>,
+    changed: bool,
+    at: Instant,
+) -> Vec<Effect> {
+    let first = state.stats.refreshed_at.is_none() || state.label.images_in_store.is_none();
+    if !changed && !first {
+        state.dirty = false;
+        return Vec::new();
+    }
+    if state.stats.refresh_error.is_some() {
+        state
+            .status
+            .info("The store answers again; statistics are live.");
+    }
+    let effects = state.label.store_listed(&images, &image_names);
+    state.stats.set_images(images, at);
+    state.stats.progress = state.label.progress;
+    effects
+}
+
+fn stats_failed(state: &mut State, e: BackendError) {
+    let msg = format!("Cannot refresh the statistics: {e}");
+    // One error per outage in the log, not one per refresh.
+    if state.stats.refresh_error.as_deref() != Some(msg.as_str()) {
+        state.error(msg.clone());
+    }
+    state.stats.refresh_error = Some(msg);
+}
+
+fn round_picked(
+    state: &mut State,
+    request: u64,
+    result: Result<RoundChoice, BackendError>,
+) -> Vec<Effect> {
+    let result = result.map_err(|e| e.to_string());
+    if let Err(e) = &result
+        && state.label.picking == Some(request)
+        && state.label.pick_error.as_deref() != Some(e.as_str())
+    {
+        state.error(format!(
+            "Cannot pick a round: {e}. Your answers are kept; a new round is asked for with the next refresh."
+        ));
+    }
+    let mut effects = state.label.picked(request, result);
+    if state.label.round.is_some() || state.label.nothing_left.is_some() {
+        // Round keys pressed before the first round act on it now, in order.
+        for key in std::mem::take(&mut state.early_keys) {
+            effects.extend(update_key(state, key));
+        }
+    }
+    effects
+}
+
+fn outbox_ready(state: &mut State, result: Result<String, String>) {
+    match result {
+        Ok(path) => state.label.outbox = label::OutboxState::Ready { path },
+        Err(error) => {
+            state.error(format!(
+                "Answers cannot be kept on disk ({error}): they go straight to the label queue, and are lost if it cannot be reached."
+            ));
+            state.label.outbox = label::OutboxState::Unavailable { error };
+        }
+    }
+}
+
+fn answer_recorded(
+    state: &mut State,
+    answer: ImageAnswer,
+    result: Result<(), String>,
+) -> Vec<Effect> {
+    if let Err(e) = &result {
+        state.error(format!(
+            "Could not keep your answer on disk ({e}); sending it straight to the label queue."
+        ));
+    }
+    state.label.recorded(answer, result)
+}
+
+fn send_failed(state: &mut State, error: String, kept: usize) {
+    // One notice per outage; the header keeps counting what is kept.
+    if state.label.send_error.is_none() {
+        state.error(format!(
+            "Cannot reach the label queue ({error}). {kept} answer(s) are kept on disk and sent by themselves when it is back."
+        ));
+    }
+    state.label.kept = kept;
+    state.label.send_error = Some(error);
+    state.check_exit();
+}
+
+fn outbox_flushed(state: &mut State, result: Result<usize, String>) {
+    state.flushing = false;
+    match result {
+        Ok(kept) => state.label.kept = kept,
+        Err(e) => {
+            state.error(format!("Cannot read the outbox: {e}"));
+            state.label.send_error.get_or_insert(e);
+        }
+    }
+    state.check_exit();
+}
+
+fn compute_ready(state: &mut State, result: Result<(), BackendError>) {
+    state.compute.client = match result {
+        Ok(()) => compute::ClientState::Ready,
+        Err(e) => {
+            state.error(format!(
+                "Cannot open a reply queue for Compute: {e}. Check the backend, then restart."
+            ));
+            compute::ClientState::Failed(e.to_string())
+        }
+    };
+}
+
+fn exported(
+    state: &mut State,
+    result: Result<stats::tasks::ExportDone, stats::tasks::ExportFailed>,
+) {
+    state.stats.exporting = false;
+    match &result {
+        Ok(done) => state.status.info(done.to_string()),
+        Err(e) => state.error(format!("Export failed: {e}")),
+    }
+    state.stats.last_export = Some(result);
 }
 
 fn tick(state: &mut State, now: Instant) -> Vec<Effect> {

@@ -127,7 +127,7 @@ impl Scratch {
             .collect();
         let prefix = format!("bench-{id}/");
         let names = ResourceNames {
-            bucket: user_ctx.bucket.clone(),
+            bucket: user_ctx.names.bucket.clone(),
             request_queue: format!("hotdog-bench-{id}-requests"),
             response_queue: format!("hotdog-bench-{id}-responses"),
             label_queue: format!("hotdog-bench-{id}-labels"),

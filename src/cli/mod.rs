@@ -19,6 +19,7 @@ use crate::service::context::{self, AppContext, SetupStep};
 mod argv;
 mod dataset;
 mod docs;
+mod doctor;
 
 #[derive(Debug, Parser)]
 #[command(name = "hotdog-tui", version, about = "Label hot-dog training images in the terminal, and run the queue-backed compute service.", long_about = None)]
@@ -110,6 +111,9 @@ pub enum Command {
     },
     /// Load-generate and time the compute service, label writes or statistics on scratch resources.
     Bench(crate::bench::BenchArgs),
+    /// Say how pictures will be drawn in this terminal, and why: what the terminal, tmux or
+    /// screen answered, the colour depth, the cell size, the protocol and what was ruled out.
+    Doctor,
     /// Print a shell completion script, e.g. `hotdog-tui completions bash > ~/.local/share/bash-completion/completions/hotdog-tui`.
     Completions {
         #[arg(value_enum)]
@@ -203,9 +207,6 @@ pub struct TuiArgs {
     /// Do not run the embedded worker (when a headless worker runs elsewhere).
     #[arg(long)]
     pub no_worker: bool,
-    /// How images are drawn: auto asks the terminal (kitty, sixel, iTerm2), else half-blocks.
-    #[arg(long, value_enum, env = "HOTDOG_IMAGE_PROTOCOL", default_value_t = crate::tui::ImageProtocolChoice::Auto)]
-    pub image_protocol: crate::tui::ImageProtocolChoice,
     /// Performance harness: exit once the first round is drawn and print the timings.
     #[arg(long, hide = true)]
     pub bench_startup: bool,
@@ -216,7 +217,8 @@ async fn run_tui(settings: &Settings, args: TuiArgs) -> anyhow::Result<ExitCode>
     let ctx = open_only(settings).await?;
     let opts = crate::tui::TuiOptions {
         no_worker: args.no_worker,
-        image_protocol: args.image_protocol,
+        image_protocol: settings.image_protocol,
+        colors: settings.colors,
         bench_startup: args.bench_startup,
     };
     Ok(if crate::tui::run(ctx, opts).await? {
@@ -265,6 +267,7 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             let ctx = open(settings).await?;
             crate::bench::run(&ctx, args).await
         }
+        Command::Doctor => Ok(doctor::run(settings)),
         // Answered in `run` before the settings are read.
         Command::Completions { shell } => Ok(docs::completions(shell)),
         Command::Man { dir } => Ok(docs::man(dir.as_deref())),

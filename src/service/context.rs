@@ -24,7 +24,6 @@ pub struct AppContext {
     pub resources: Resources,
     pub names: ResourceNames,
     pub user: String,
-    pub bucket: String,
     pub max_image_bytes: u64,
     /// Current votes an image needs before it leaves the labelling pool.
     pub votes_per_image: u64,
@@ -136,7 +135,6 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
         resources,
         names: settings.names.clone(),
         user: settings.user.clone(),
-        bucket: settings.names.bucket.clone(),
         max_image_bytes: settings.max_image_bytes,
         votes_per_image: settings.votes_per_image,
         state_dir: settings.state_dir.clone(),
@@ -149,9 +147,9 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
 pub async fn ensure_bucket(ctx: &AppContext, report: &mut SetupReport) -> Result<(), BackendError> {
     let created = ctx.backend.store.ensure_bucket().await?;
     report.steps.push(if created {
-        SetupStep::CreatedBucket(ctx.bucket.clone())
+        SetupStep::CreatedBucket(ctx.names.bucket.clone())
     } else {
-        SetupStep::BucketExists(ctx.bucket.clone())
+        SetupStep::BucketExists(ctx.names.bucket.clone())
     });
     Ok(())
 }

@@ -15,7 +15,7 @@ pub fn render(
     match format {
         ExportFormat::Csv => to_csv(stats, filter),
         ExportFormat::Jsonl => to_manifest(
-            &ctx.bucket,
+            &ctx.names.bucket,
             stats,
             filter,
             &crate::service::labeller::now_rfc3339(),

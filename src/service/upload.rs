@@ -41,6 +41,13 @@ impl UploadOutcome {
     pub fn is_rejected(&self) -> bool {
         matches!(self.result, UploadResult::Rejected { .. })
     }
+    /// A new image in the store (under its own name or a free one).
+    pub fn is_stored(&self) -> bool {
+        matches!(
+            self.result,
+            UploadResult::Stored { .. } | UploadResult::Renamed { .. }
+        )
+    }
 }
 
 impl fmt::Display for UploadOutcome {

@@ -1,9 +1,17 @@
-//! The full-screen session: terminal setup and restore (quit, error, panic, SIGTERM/SIGHUP),
-//! choosing how images are drawn, and the loop that feeds key presses, effect results and
-//! ticks to `app::update` and redraws only when something visible changed.
+//! The full-screen session: terminal setup and restore (quit, error, panic, SIGTERM/SIGHUP:
+//! raw mode, the alternate screen, no picture left behind, tmux options put back),
+//! choosing how pictures are drawn, and the loop that feeds key presses, effect results
+//! and ticks to `app::update` and redraws only when something visible changed.
 
-pub mod picker;
+pub mod colour_backend;
+pub mod detect;
+pub mod terminal_query;
+pub mod tmux;
 
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream};
@@ -14,23 +22,19 @@ use tokio::sync::mpsc;
 
 use crate::app::effects::EffectRunner;
 use crate::app::{self, Action, State};
+use crate::graphics::{GraphicsProtocol, kitty_cleanup, kitty_direct};
 use crate::service::context::AppContext;
+use crate::tui::colour_backend::DepthLimited;
+use crate::tui::tmux::PassthroughGuard;
 
-/// How images are drawn: `auto` asks the terminal; the others force a protocol.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImageProtocolChoice {
-    #[default]
-    Auto,
-    Halfblocks,
-    Sixel,
-    Kitty,
-    Iterm2,
-}
+pub use crate::config::ImageProtocolChoice;
 
 #[derive(Debug, Clone, Default)]
 pub struct TuiOptions {
     pub no_worker: bool,
     pub image_protocol: ImageProtocolChoice,
+    /// `None`: detect the colour depth.
+    pub colors: Option<crate::config::ColorsChoice>,
     /// Exit once the first round is fully drawn and print the timings (for benchmarks).
     pub bench_startup: bool,
 }
@@ -38,29 +42,103 @@ pub struct TuiOptions {
 /// How long quitting may take to close the reply queue and stop the worker.
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(5);
 
+/// kitty pictures to delete at exit (`Some(wrap for tmux)`), for the panic hook.
+static KITTY_CLEANUP: Mutex<Option<bool>> = Mutex::new(None);
+/// The session has the terminal (raw mode, alternate screen): restored once, by whichever
+/// comes first of the panic hook and the `Restore` guard.
+static IN_SESSION: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal back as it was: no kitty picture left, raw mode off, the main screen,
+/// the cursor shown. (tmux's passthrough goes back after this, so the deletes reach kitty.)
+fn restore_terminal() {
+    if !IN_SESSION.swap(false, Ordering::SeqCst) {
+        // Already done: clearing again would wipe what was printed since (a panic message).
+        return;
+    }
+    let wrap = KITTY_CLEANUP.try_lock().ok().and_then(|mut k| k.take());
+    let mut out = std::io::stdout();
+    if let Some(wrap) = wrap {
+        // Best effort while exiting: a terminal that is gone cannot be helped.
+        let _ = out.write_all(kitty_cleanup(wrap).as_bytes());
+    }
+    // Cleared first: where there is no alternate screen (GNU screen's default) the last
+    // frame would otherwise stay on the shell's screen.
+    let _ = crossterm::execute!(
+        out,
+        crossterm::style::ResetColor,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    );
+    ratatui::restore();
+    let _ = crossterm::execute!(out, crossterm::cursor::Show);
+}
+
 /// Restores the terminal when dropped: on return, on error and while unwinding.
-struct Restore;
+struct Restore {
+    passthrough: Option<PassthroughGuard>,
+}
+
 impl Drop for Restore {
     fn drop(&mut self) {
-        ratatui::restore();
-        // Best effort while exiting: a terminal that is gone cannot be helped.
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+        restore_terminal();
+        if let Some(g) = self.passthrough.take() {
+            g.restore();
+        }
     }
+}
+
+/// Raw mode, the alternate screen, and a panic hook that undoes them (and everything
+/// `restore_terminal` undoes, and tmux's passthrough) before the panic message prints.
+fn enter() -> std::io::Result<()> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tmux::restore_after_panic();
+        previous(info);
+    }));
+    IN_SESSION.store(true, Ordering::SeqCst);
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    Ok(())
 }
 
 /// Runs the session; `Ok(false)` when it ended with answers it could neither keep nor send.
 pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
     let started = Instant::now();
-    // Installs a panic hook that restores the terminal, enters raw mode and the alternate screen.
-    let mut terminal = ratatui::try_init()?;
-    let _restore = Restore;
-    // Query after entering the alternate screen and before anything reads events.
-    let setup = crate::tui::picker::choose_picker(opts.image_protocol);
-    tracing::info!(protocol = ?setup.picker.protocol_type(), how = %setup.how, "image protocol");
+    let mut restore = Restore { passthrough: None };
+    enter()?;
+    // Ask the terminal after entering the alternate screen and before anything reads events.
+    let detection = detect::detect_here(
+        opts.image_protocol,
+        opts.colors,
+        crate::app::theme::TILE_BG_RGB,
+    );
+    restore.passthrough = detection.passthrough;
+    let choice = detection.choice;
+    let renderer = choice.renderer;
+    tracing::info!(
+        protocol = renderer.protocol.name(),
+        depth = renderer.depth.name(),
+        cell = %format!("{}x{}", renderer.cell.width, renderer.cell.height),
+        why = %choice.report.protocol_why,
+        colours = %choice.report.depth_why,
+        "pictures"
+    );
+    if matches!(
+        renderer.protocol,
+        GraphicsProtocol::KittyDirect | GraphicsProtocol::KittyPlaceholders
+    ) && let Ok(mut k) = KITTY_CLEANUP.lock()
+    {
+        *k = Some(renderer.tmux_passthrough);
+    }
+    let backend = DepthLimited::new(
+        ratatui::backend::CrosstermBackend::new(std::io::stdout()),
+        renderer.depth,
+    );
+    let mut terminal = ratatui::Terminal::new(backend)?;
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    // Keys typed while the query ran were read by it; hand them to the app, in order.
-    for key in setup.typed_ahead {
+    // Keys typed while the terminal was being asked were read then; hand them on, in order.
+    for key in detection.typed_ahead {
         // Cannot fail: `rx` is alive in this function.
         let _ = tx.send(Action::Key(key));
     }
@@ -82,7 +160,10 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
         Instant::now(),
     );
     state.label.votes_per_image = ctx.votes_per_image;
-    let mut runner = EffectRunner::start(ctx, tx.clone(), setup.picker, worker);
+    state.pictures = choice.summary();
+    let mut runner = EffectRunner::start(ctx, tx.clone(), renderer, worker);
+    // kitty pictures placed directly stay until deleted: those that leave the screen are.
+    let mut kitty_on_screen = BTreeSet::new();
     for effect in state.initial_effects() {
         runner.run(effect);
     }
@@ -106,11 +187,25 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
 
     loop {
         if state.dirty && terminal_ok {
-            if let Err(e) = terminal.draw(|f| crate::app::draw::draw(f, &state)) {
-                // The terminal is gone (SIGHUP, closed pty): stop drawing, but still flush answers.
-                tracing::warn!(error = %e, "cannot draw; quitting");
-                terminal_ok = false;
-                absorb(&mut state, &mut runner, Action::Quit);
+            match terminal.draw(|f| crate::app::draw::draw(f, &state)) {
+                Ok(frame) if renderer.protocol == GraphicsProtocol::KittyDirect => {
+                    let now = kitty_direct::ids_on_screen(frame.buffer);
+                    let gone: String = kitty_on_screen
+                        .difference(&now)
+                        .map(|id| kitty_direct::delete(*id))
+                        .collect();
+                    kitty_on_screen = now;
+                    let mut out = std::io::stdout();
+                    // A terminal that cannot take this cannot draw the next frame either.
+                    let _ = out.write_all(gone.as_bytes()).and_then(|()| out.flush());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    // The terminal is gone (SIGHUP, closed pty): stop drawing, but still flush answers.
+                    tracing::warn!(error = %e, "cannot draw; quitting");
+                    terminal_ok = false;
+                    absorb(&mut state, &mut runner, Action::Quit);
+                }
             }
             state.dirty = false;
             if panic_for_test {
@@ -169,7 +264,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
     }
     runner.shutdown(SHUTDOWN_LIMIT).await;
     drop(terminal);
-    drop(_restore);
+    drop(restore);
     for line in report {
         eprintln!("{line}");
     }

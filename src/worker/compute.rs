@@ -102,6 +102,10 @@ async fn answer(
     })
 }
 
+/// Replies grouped per destination queue (so each goes out in batches of 10), each with
+/// the index of the answer it carries.
+type RepliesByQueue = BTreeMap<String, Vec<(usize, OutgoingMessage)>>;
+
 /// Returns the messages that could not be finished, each with why.
 pub(super) async fn process_batch(
     ctx: &AppContext,
@@ -120,9 +124,20 @@ pub(super) async fn process_batch(
             }
         }
     }
-    // Group replies per destination queue so each goes out in batches of 10.
-    let mut by_queue: BTreeMap<String, Vec<(usize, OutgoingMessage)>> = BTreeMap::new();
     let mut failed: Vec<Option<BackendError>> = vec![None; answered.len()];
+    let by_queue = replies_by_queue(ctx, reporter, &answered, &mut failed);
+    let done = send_replies(ctx, reporter, &answered, by_queue, &mut failed).await;
+    settle(ctx, reporter, answered, done, failed, &mut held).await;
+    held
+}
+
+fn replies_by_queue(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    answered: &[Answered],
+    failed: &mut [Option<BackendError>],
+) -> RepliesByQueue {
+    let mut by_queue: RepliesByQueue = BTreeMap::new();
     for (i, a) in answered.iter().enumerate() {
         let (url, message) = match &a.destination {
             Destination::ReplyTo {
@@ -158,6 +173,17 @@ pub(super) async fn process_batch(
         };
         by_queue.entry(url).or_default().push((i, message));
     }
+    by_queue
+}
+
+/// Sends the replies; returns which answers are done (replied, or nobody to reply to).
+async fn send_replies(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    answered: &[Answered],
+    by_queue: RepliesByQueue,
+    failed: &mut [Option<BackendError>],
+) -> Vec<bool> {
     let mut done = vec![false; answered.len()];
     for a in answered.iter().enumerate() {
         if matches!(a.1.destination, Destination::Nowhere(_)) {
@@ -196,6 +222,18 @@ pub(super) async fn process_batch(
             }
         }
     }
+    done
+}
+
+/// Deletes the answered requests and counts them; the rest join `held` with why.
+async fn settle(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    answered: Vec<Answered>,
+    done: Vec<bool>,
+    failed: Vec<Option<BackendError>>,
+    held: &mut Vec<Unfinished>,
+) {
     let mut receipts = Vec::new();
     let (mut answered_n, mut refused_n) = (0u64, 0u64);
     for ((a, ok), failure) in answered.into_iter().zip(done).zip(failed) {
@@ -232,7 +270,6 @@ pub(super) async fn process_batch(
             "answered {answered_n} requests ({refused_n} refused as bad input)"
         ));
     }
-    held
 }
 
 #[cfg(test)]

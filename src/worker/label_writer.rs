@@ -44,6 +44,9 @@ impl KnownImages {
     }
 }
 
+/// Answers of a batch grouped per image, with the messages each group came from.
+type ByImage = HashMap<String, (Vec<Answer>, HashSet<usize>)>;
+
 /// Returns the messages that could not be finished, each with why.
 pub(super) async fn process_batch(
     ctx: &AppContext,
@@ -51,10 +54,17 @@ pub(super) async fn process_batch(
     known: &KnownImages,
     batch: Vec<ReceivedMessage>,
 ) -> Vec<Unfinished> {
-    let store = ctx.backend.store.as_ref();
-    // image → (answers, indices of the messages they came from)
-    let mut by_image: HashMap<String, (Vec<Answer>, HashSet<usize>)> = HashMap::new();
     let mut failed: Vec<Option<BackendError>> = vec![None; batch.len()];
+    let (by_image, poison) = group_by_image(&batch, reporter);
+    dead_letter_unreadable(ctx, reporter, &batch, &poison, &mut failed).await;
+    write_groups(ctx, reporter, known, by_image, &mut failed).await;
+    settle(ctx, reporter, batch, failed).await
+}
+
+/// Decodes each message; answers are grouped per image so one write carries several.
+/// Returns the groups and the indices of messages that cannot be read.
+fn group_by_image(batch: &[ReceivedMessage], reporter: &Reporter) -> (ByImage, Vec<usize>) {
+    let mut by_image: ByImage = HashMap::new();
     let mut poison = Vec::new();
     for (i, m) in batch.iter().enumerate() {
         match LabelSubmission::decode(&m.body) {
@@ -73,7 +83,17 @@ pub(super) async fn process_batch(
             }
         }
     }
-    for &i in &poison {
+    (by_image, poison)
+}
+
+async fn dead_letter_unreadable(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    batch: &[ReceivedMessage],
+    poison: &[usize],
+    failed: &mut [Option<BackendError>],
+) {
+    for &i in poison {
         let m = &batch[i];
         let moved = ctx
             .backend
@@ -95,6 +115,18 @@ pub(super) async fn process_batch(
             reporter.update(|s| s.dead_lettered += 1);
         }
     }
+}
+
+/// Appends each image's answers to its label file, several files at once; a failed write
+/// marks every message that contributed to it.
+async fn write_groups(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    known: &KnownImages,
+    by_image: ByImage,
+    failed: &mut [Option<BackendError>],
+) {
+    let store = ctx.backend.store.as_ref();
     let writes = futures::stream::iter(by_image)
         .map(|(image, (answers, sources))| async move {
             let result = match known.exists(store, &image).await {
@@ -124,21 +156,41 @@ pub(super) async fn process_batch(
                     s.answers_duplicate += o.already_there as u64;
                     s.retries += u64::from(o.conflicts);
                 });
-                let extra = if o.already_there > 0 { format!(", {} already there", o.already_there) } else { String::new() };
-                reporter.batch_event(format!("wrote {} answers to labels/{}.txt{extra}", o.added, display_safe(&image)));
+                let extra = if o.already_there > 0 {
+                    format!(", {} already there", o.already_there)
+                } else {
+                    String::new()
+                };
+                reporter.batch_event(format!(
+                    "wrote {} answers to labels/{}.txt{extra}",
+                    o.added,
+                    display_safe(&image)
+                ));
             }
             Ok(None) => reporter.error(format!(
                 "{count} answers for unknown image {} were dropped (no images/ object of that name)",
                 display_safe(&image)
             )),
             Err(e) => {
-                reporter.error(format!("could not write answers for {}: {e}", display_safe(&image)));
+                reporter.error(format!(
+                    "could not write answers for {}: {e}",
+                    display_safe(&image)
+                ));
                 for i in sources {
                     failed[i] = Some(e.clone());
                 }
             }
         }
     }
+}
+
+/// Deletes the finished messages; returns the others with why they are not finished.
+async fn settle(
+    ctx: &AppContext,
+    reporter: &Reporter,
+    batch: Vec<ReceivedMessage>,
+    failed: Vec<Option<BackendError>>,
+) -> Vec<Unfinished> {
     let mut receipts = Vec::new();
     let mut held = Vec::new();
     for (message, failure) in batch.into_iter().zip(failed) {

@@ -151,9 +151,13 @@ impl Install {
         if self.bucket.is_some() {
             let _ = super::moto::moto_options("unused"); // dummy credentials in this process
         }
-        hotdog_tui::service::context::connect(&settings)
+        let (ctx, mut report) = hotdog_tui::service::context::connect(&settings)
             .await
-            .expect("connect")
-            .0
+            .expect("connect");
+        // As the CLI does: a new local data dir gets the sample images.
+        hotdog_tui::service::samples::seed_new_store(&ctx, &mut report)
+            .await
+            .expect("seed");
+        ctx
     }
 }

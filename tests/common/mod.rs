@@ -1,5 +1,6 @@
 //! Shared by the integration tests: the two backends under test, built fresh per test.
 #![allow(dead_code)] // each test binary uses its own subset
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 
 pub mod install;
 #[path = "moto.rs"]
@@ -69,7 +70,6 @@ pub async fn app_context(backend: Backend, user: &str) -> AppContext {
         resources,
         names,
         user: user.to_string(),
-        bucket,
         max_image_bytes: 10 * 1024 * 1024,
         votes_per_image: 3,
         state_dir: std::env::temp_dir().join(format!(

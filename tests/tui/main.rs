@@ -1,5 +1,6 @@
 //! The full-screen session: pure `update` tests per tab, insta snapshots on `TestBackend`,
-//! and end-to-end sessions of the release binary in tmux.
+//! end-to-end sessions of the release binary in tmux, and in real terminal emulators
+//! (xterm, tmux, GNU screen, kitty) under Xvfb, checked by screenshots.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
@@ -9,7 +10,9 @@ mod support;
 
 mod e2e;
 mod labelling;
+mod real_terminals;
 mod snapshots;
+mod terminal_setup;
 mod tmux;
 mod update_compute;
 mod update_label;

@@ -1,5 +1,5 @@
 //! Snapshots of every tab at 100×30 (and the small-terminal cases) on ratatui's
-//! `TestBackend`. Images are small generated pictures encoded with a half-blocks picker of
+//! `TestBackend`. Images are small generated pictures encoded as half-blocks with the renderer of
 //! fixed font size, so the snapshots do not depend on the machine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
@@ -10,13 +10,16 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use hotdog_tui::app::compute::RequestState;
-use hotdog_tui::app::status::WorkerMode;
-use hotdog_tui::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use hotdog_tui::app::label::picture_cache::PictureError;
+use hotdog_tui::app::worker::QueueDepths;
 use hotdog_tui::app::{Action, Effect, State, update};
+use hotdog_tui::backend::BackendError;
 use hotdog_tui::backend::QueueDepth;
 use hotdog_tui::domain::label_file::VoteCounts;
 use hotdog_tui::domain::messages::ComputeReply;
 use hotdog_tui::domain::stats::ImageStats;
+use hotdog_tui::service::upload::{UploadOutcome, UploadResult};
+use hotdog_tui::worker::{WorkerEvent, WorkerState, WorkerStatus};
 use insta::assert_snapshot;
 use tui_support::*;
 
@@ -47,6 +50,15 @@ fn label_tab_back_on_an_earlier_round() {
     let effects = ch(&mut s, 'u');
     load_images(&mut s, effects);
     assert!(s.round_fully_drawable());
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_zoomed() {
+    let mut s = labelling(100, 30);
+    let effects = ch(&mut s, 'z');
+    load_images(&mut s, effects);
+    assert!(s.label.zoomed);
     assert_snapshot!(screen_text(&s));
 }
 
@@ -143,7 +155,9 @@ fn label_tab_loading_and_cannot_display() {
         &mut s,
         Action::ImageDecoded {
             name: names[1].clone(),
-            result: Err("cannot decode: truncated JPEG".into()),
+            result: Err(PictureError::Undecodable(
+                "cannot decode: truncated JPEG".into(),
+            )),
         },
     );
     assert_snapshot!(screen_text(&s));
@@ -176,19 +190,21 @@ fn upload_prompt_with_results() {
     }
     press(&mut s, KeyCode::Enter);
     let upload = s.next_upload - 1;
-    let lines = vec![
-        "stored   /home/alice/photos/a.jpg as images/a.jpg".to_string(),
-        "rejected /home/alice/photos/notes.txt: not a JPEG, PNG, GIF or WebP image".to_string(),
-    ];
-    update(
-        &mut s,
-        Action::UploadFinished {
-            upload,
-            lines,
-            stored: 1,
-            rejected: 1,
+    let outcomes = vec![
+        UploadOutcome {
+            source: "/home/alice/photos/a.jpg".into(),
+            result: UploadResult::Stored {
+                name: "a.jpg".into(),
+            },
         },
-    );
+        UploadOutcome {
+            source: "/home/alice/photos/notes.txt".into(),
+            result: UploadResult::Rejected {
+                reason: "not a JPEG, PNG, GIF or WebP image".into(),
+            },
+        },
+    ];
+    update(&mut s, Action::UploadFinished { upload, outcomes });
     assert_snapshot!(screen_text(&s));
 }
 
@@ -280,13 +296,14 @@ fn worker_tab() {
     let mut s = worker_state(true);
     let now = s.now;
     for answered in [0, 3, 10, 10, 18] {
-        let figures = WorkerFigures {
-            mode: WorkerMode::Running,
+        let figures = WorkerStatus {
+            state: WorkerState::Running,
             requests_answered: answered,
             answers_written: answered * 2,
             errors: 1,
             retries: 2,
             last_error: Some("label file conflict, retried".into()),
+            ..Default::default()
         };
         update(&mut s, Action::WorkerStatus(figures));
         update(&mut s, Action::Tick(now));
@@ -307,7 +324,7 @@ fn worker_tab() {
     .iter()
     .enumerate()
     {
-        let line = WorkerLogLine {
+        let line = WorkerEvent {
             at: format!("12:00:0{i}"),
             text: text.to_string(),
             is_error: i == 2,
@@ -339,7 +356,9 @@ fn error_on_the_status_line_and_in_the_log() {
     listed(&mut s, 0);
     update(
         &mut s,
-        Action::StatsFailed("cannot reach the object store: connection refused".into()),
+        Action::StatsFailed(BackendError::Other(
+            "cannot reach the object store: connection refused".into(),
+        )),
     );
     assert_snapshot!("status_error", screen_text(&s));
     ch(&mut s, '!');

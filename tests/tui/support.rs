@@ -1,5 +1,5 @@
 //! Fixtures shared by the TUI tests: a state on a fixed screen, key presses, store
-//! listings, deterministic images encoded with a half-blocks picker, and buffer-to-text.
+//! listings, deterministic images encoded as half-blocks, and buffer-to-text.
 #![allow(dead_code)]
 
 use std::collections::HashSet;
@@ -11,12 +11,12 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use hotdog_tui::app::{Action, Effect, State, update};
 use hotdog_tui::domain::stats::ImageStats;
+use hotdog_tui::graphics::{ColourDepth, Renderer};
 use image::{DynamicImage, Rgb, RgbImage};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Size;
-use ratatui_image::picker::Picker;
 
 pub fn state_at(width: u16, height: u16, worker: bool) -> State {
     let now = Instant::now();
@@ -185,13 +185,10 @@ pub fn picture(seed: u8, w: u32, h: u32) -> DynamicImage {
     DynamicImage::ImageRgb8(img)
 }
 
-/// A half-blocks picker with the fixed font size `Picker::halfblocks` uses, so
-/// snapshots do not depend on the terminal the tests run in.
-pub fn picker() -> Picker {
-    let mut p = Picker::halfblocks();
-    let [r, g, b] = hotdog_tui::app::theme::TILE_BG_RGB;
-    p.set_background_color(Some(image::Rgba([r, g, b, 255])));
-    p
+/// Half-blocks in 24-bit colour with the assumed 1:2 cell, so snapshots do not depend on
+/// the terminal the tests run in.
+pub fn picker() -> Renderer {
+    Renderer::halfblocks(ColourDepth::TrueColor, hotdog_tui::app::theme::TILE_BG_RGB)
 }
 
 /// Decodes and encodes every image the effects ask for, as the runner would.

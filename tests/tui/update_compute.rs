@@ -9,6 +9,7 @@ use std::time::Duration;
 use crossterm::event::KeyCode;
 use hotdog_tui::app::compute::{ClientState, REPLY_TIMEOUT, RequestState};
 use hotdog_tui::app::{Action, Effect, State, update};
+use hotdog_tui::backend::BackendError;
 use hotdog_tui::domain::messages::ComputeReply;
 use tui_support::*;
 
@@ -167,7 +168,7 @@ fn a_send_failure_and_an_unavailable_client_are_reported() {
         &mut s,
         Action::ComputeSent {
             local_id: 1,
-            result: Err("queue gone".into()),
+            result: Err(BackendError::Other("queue gone".into())),
             at,
         },
     );
@@ -175,7 +176,10 @@ fn a_send_failure_and_an_unavailable_client_are_reported() {
         s.compute.history[0].state,
         RequestState::Failed("queue gone".into())
     );
-    update(&mut s, Action::ComputeReady(Err("no permission".into())));
+    update(
+        &mut s,
+        Action::ComputeReady(Err(BackendError::Other("no permission".into()))),
+    );
     assert!(matches!(s.compute.client, ClientState::Failed(_)));
     typed(&mut s, "6");
     assert!(press(&mut s, KeyCode::Enter).is_empty());

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 use hotdog_tui::app::label::HISTORY;
+use hotdog_tui::app::label::picture_cache::PictureError;
 use hotdog_tui::app::{Action, Effect, update};
 use hotdog_tui::domain::label_file::{Answer, AnswerKind, Vote};
 use hotdog_tui::domain::messages::ImageAnswer;
@@ -463,7 +464,7 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
         &mut s,
         Action::ImageDecoded {
             name: name.clone(),
-            result: Err("not an image".into()),
+            result: Err(PictureError::Undecodable("not an image".into())),
         },
     );
     let again = update(
@@ -502,4 +503,68 @@ fn answers_typed_before_the_first_round_are_given_when_it_arrives() {
     );
     assert_eq!(answers(&s), vec![Some(HOT), Some(NOT), Some(SKIP), None]);
     assert!(s.early_keys.is_empty());
+}
+
+#[test]
+fn z_zooms_the_focused_image_which_stays_votable_and_esc_goes_back() {
+    let mut s = state();
+    let effects = listed(&mut s, 20);
+    load_images(&mut s, effects);
+    let tile = s.label.tile_size.expect("tile size");
+    let zoom = s.label.zoom_size.expect("zoom size");
+    assert!(zoom.width > 2 * tile.width && zoom.height > 2 * tile.height);
+    ch(&mut s, 'l');
+    assert_eq!(s.label.focus, 1);
+    // z asks for the round's images at the zoomed size, the focused one first.
+    let effects = ch(&mut s, 'z');
+    assert!(s.label.zoomed);
+    let encodes: Vec<(String, Size)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::EncodeImage { name, size, .. } => Some((name.clone(), *size)),
+            _ => None,
+        })
+        .collect();
+    let images = round_images(&s);
+    assert_eq!(encodes.len(), ROUND_SIZE, "{encodes:?}");
+    assert_eq!(encodes[0], (images[1].clone(), zoom));
+    assert!(encodes.iter().all(|(_, size)| *size == zoom));
+    load_images(&mut s, effects);
+    // 1 votes on the zoomed image and moves on to the next unlabelled one, still zoomed.
+    ch(&mut s, '1');
+    assert_eq!(answers(&s)[1], Some(HOT));
+    assert_eq!(s.label.focus, 2);
+    assert!(s.label.zoomed);
+    // Esc goes back to the grid; the zoomed pictures are let go.
+    let effects = press(&mut s, KeyCode::Esc);
+    assert!(!s.label.zoomed);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(s.round_fully_drawable());
+    // z again, and z again: back to the grid as well.
+    let _ = ch(&mut s, 'z');
+    assert!(s.label.zoomed);
+    let _ = ch(&mut s, 'z');
+    assert!(!s.label.zoomed);
+}
+
+#[test]
+fn zoom_stays_on_for_the_next_round() {
+    let mut s = state();
+    let effects = listed(&mut s, 20);
+    load_images(&mut s, effects);
+    let effects = ch(&mut s, 'z');
+    load_images(&mut s, effects);
+    for c in ['1', '0', '1'] {
+        ch(&mut s, c);
+    }
+    let effects = ch(&mut s, '0');
+    assert_eq!(given(&effects).len(), 1);
+    assert_eq!(s.label.round.as_ref().unwrap().number, 2);
+    assert!(s.label.zoomed);
+    assert_eq!(s.label.focus, 0);
+    let zoom = s.label.zoom_size.unwrap();
+    let first = round_images(&s)[0].clone();
+    assert!(effects.iter().any(
+        |e| matches!(e, Effect::EncodeImage { name, size, .. } if *name == first && *size == zoom)
+    ));
 }

@@ -5,11 +5,13 @@
 use crate::support as tui_support;
 
 use crossterm::event::KeyCode;
-use hotdog_tui::app::status::WorkerMode;
-use hotdog_tui::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use hotdog_tui::app::stats::tasks::{ExportDone, ExportFailed};
+use hotdog_tui::app::worker::QueueDepths;
 use hotdog_tui::app::{Action, Effect, State, Tab, update};
+use hotdog_tui::backend::BackendError;
 use hotdog_tui::domain::export::ExportFormat;
 use hotdog_tui::domain::stats::{ImageStats, SortKey};
+use hotdog_tui::worker::{WorkerEvent, WorkerState, WorkerStatus};
 use tui_support::*;
 
 fn stats(name: &str, hot: u64, not: u64) -> ImageStats {
@@ -80,7 +82,11 @@ fn e_exports_in_the_chosen_format_once_at_a_time() {
     assert!(ch(&mut s, 'e').is_empty(), "one export at a time");
     update(
         &mut s,
-        Action::Exported(Ok("Exported 3 rows to /w/x.jsonl".into())),
+        Action::Exported(Ok(ExportDone {
+            rows: 3,
+            skipped: 0,
+            path: "/w/x.jsonl".into(),
+        })),
     );
     assert!(!s.stats.exporting);
     assert!(
@@ -91,7 +97,21 @@ fn e_exports_in_the_chosen_format_once_at_a_time() {
     );
     ch(&mut s, 'f');
     assert_eq!(s.stats.export_format, ExportFormat::Csv);
-    update(&mut s, Action::Exported(Err("read-only".into())));
+    update(
+        &mut s,
+        Action::Exported(Err(ExportFailed::Write {
+            path: "/w/y.csv".into(),
+            reason: "read-only".into(),
+        })),
+    );
+    assert!(
+        s.status
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text == "Export failed: cannot write /w/y.csv: read-only"),
+        "{:?}",
+        s.status.notice
+    );
 }
 
 #[test]
@@ -123,14 +143,11 @@ fn stats_scroll_and_unchanged_refreshes_do_not_redraw() {
     assert_eq!(s.stats.images.len(), 3);
 }
 
-fn figures(mode: WorkerMode, answered: u64) -> WorkerFigures {
-    WorkerFigures {
-        mode,
+fn figures(state: WorkerState, answered: u64) -> WorkerStatus {
+    WorkerStatus {
+        state,
         requests_answered: answered,
-        answers_written: 0,
-        errors: 0,
-        retries: 0,
-        last_error: None,
+        ..Default::default()
     }
 }
 
@@ -139,8 +156,11 @@ fn p_pauses_and_resumes_the_embedded_worker() {
     let mut s = state();
     press(&mut s, KeyCode::F(4));
     assert_eq!(ch(&mut s, 'p'), vec![Effect::SetWorkerPaused(true)]);
-    update(&mut s, Action::WorkerStatus(figures(WorkerMode::Paused, 0)));
-    assert_eq!(s.worker.mode(), WorkerMode::Paused);
+    update(
+        &mut s,
+        Action::WorkerStatus(figures(WorkerState::Paused, 0)),
+    );
+    assert_eq!(s.worker.mode(), Some(WorkerState::Paused));
     assert_eq!(ch(&mut s, 'p'), vec![Effect::SetWorkerPaused(false)]);
 }
 
@@ -148,7 +168,8 @@ fn p_pauses_and_resumes_the_embedded_worker() {
 fn without_a_worker_the_tab_says_off_and_p_explains() {
     let mut s = state_at(100, 30, false);
     press(&mut s, KeyCode::F(4));
-    assert_eq!(s.worker.mode(), WorkerMode::Off);
+    assert_eq!(s.worker.mode(), None);
+    assert_eq!(s.worker.mode_label(), "off");
     assert!(ch(&mut s, 'p').is_empty());
     assert!(
         s.status
@@ -165,12 +186,12 @@ fn worker_figures_throughput_depths_and_log() {
     let now = s.now;
     update(
         &mut s,
-        Action::WorkerStatus(figures(WorkerMode::Running, 10)),
+        Action::WorkerStatus(figures(WorkerState::Running, 10)),
     );
     update(&mut s, Action::Tick(now));
     update(
         &mut s,
-        Action::WorkerStatus(figures(WorkerMode::Running, 25)),
+        Action::WorkerStatus(figures(WorkerState::Running, 25)),
     );
     update(&mut s, Action::Tick(now));
     assert_eq!(
@@ -180,7 +201,7 @@ fn worker_figures_throughput_depths_and_log() {
     update(&mut s, Action::QueueDepths(Ok(QueueDepths::default())));
     assert!(matches!(s.worker.depths, Some(Ok(_))));
     for i in 0..3 {
-        let line = WorkerLogLine {
+        let line = WorkerEvent {
             at: "12:00:00".into(),
             text: format!("event {i}"),
             is_error: false,
@@ -198,7 +219,10 @@ fn worker_figures_throughput_depths_and_log() {
 #[test]
 fn a_good_refresh_after_a_failure_clears_the_error() {
     let mut s = with_stats();
-    update(&mut s, Action::StatsFailed("store down".into()));
+    update(
+        &mut s,
+        Action::StatsFailed(BackendError::Other("store down".into())),
+    );
     assert!(s.stats.refresh_error.is_some());
     let images = s.stats.images.clone();
     let image_names = images.iter().map(|i| i.image.clone()).collect();

@@ -11,6 +11,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use hotdog_tui::app::keymap::{self, Command};
 use hotdog_tui::app::status::{ERROR_TTL, NOTICE_TTL};
 use hotdog_tui::app::{Action, Effect, Overlay, QUIT_GRACE, Tab, update};
+use hotdog_tui::backend::BackendError;
 use tui_support::*;
 
 #[test]
@@ -301,18 +302,28 @@ fn notices_fade_errors_last_longer_and_esc_dismisses() {
     let mut s = state();
     update(
         &mut s,
-        Action::Exported(Ok("Exported 3 rows to /tmp/x.csv".into())),
+        Action::Exported(Ok(hotdog_tui::app::stats::tasks::ExportDone {
+            rows: 3,
+            skipped: 1,
+            path: "/tmp/x.csv".into(),
+        })),
     );
     assert!(s.status.notice.is_some());
     let t = s.now + NOTICE_TTL;
     update(&mut s, Action::Tick(t));
     assert!(s.status.notice.is_none());
-    update(&mut s, Action::StatsFailed("store unreachable".into()));
+    update(
+        &mut s,
+        Action::StatsFailed(BackendError::Other("store unreachable".into())),
+    );
     update(&mut s, Action::Tick(t + NOTICE_TTL));
     assert!(s.status.notice.is_some(), "an error outlives a notice");
     update(&mut s, Action::Tick(t + ERROR_TTL));
     assert!(s.status.notice.is_none());
-    update(&mut s, Action::StatsFailed("again".into()));
+    update(
+        &mut s,
+        Action::StatsFailed(BackendError::Other("again".into())),
+    );
     press(&mut s, KeyCode::Esc);
     assert!(s.status.notice.is_none());
     assert_eq!(s.status.errors.len(), 2, "the log keeps them");

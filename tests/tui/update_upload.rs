@@ -7,6 +7,7 @@ use crate::support as tui_support;
 
 use crossterm::event::KeyCode;
 use hotdog_tui::app::{Action, Effect, Overlay, update};
+use hotdog_tui::service::upload::{UploadOutcome, UploadResult};
 use tui_support::*;
 
 #[test]
@@ -82,28 +83,30 @@ fn a_opens_the_upload_prompt_with_completion_and_progress() {
             current: "photos/a.jpg".into(),
         },
     );
-    let lines = vec!["stored   photos/a.jpg as images/a.jpg".to_string()];
-    let effects = update(
-        &mut s,
-        Action::UploadFinished {
-            upload,
-            lines,
-            stored: 1,
-            rejected: 1,
+    let outcomes = vec![
+        stored("photos/a.jpg", "a.jpg"),
+        UploadOutcome {
+            source: "photos/b.txt".into(),
+            result: UploadResult::Rejected {
+                reason: "not an image".into(),
+            },
         },
-    );
+    ];
+    let effects = update(&mut s, Action::UploadFinished { upload, outcomes });
     assert_eq!(effects, vec![Effect::RefreshStats]);
     let Overlay::Upload(p) = &s.overlay else {
         panic!("prompt closed")
     };
-    assert!(matches!(
-        p.phase,
-        hotdog_tui::app::upload::UploadPhase::Done {
-            stored: 1,
-            rejected: 1,
-            ..
-        }
-    ));
+    let hotdog_tui::app::upload::UploadPhase::Done { outcomes } = &p.phase else {
+        panic!("{:?}", p.phase)
+    };
+    assert_eq!(hotdog_tui::app::upload::counts(outcomes), (1, 1));
+    assert!(
+        s.status
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text == "Upload finished: 1 stored, 1 rejected.")
+    );
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.overlay, Overlay::None);
 }
@@ -176,18 +179,10 @@ fn arrows_scroll_a_long_result_list() {
         panic!("prompt closed")
     };
     let upload = p.upload;
-    let lines = (0..3)
-        .map(|i| format!("stored   {i}.jpg as images/{i}.jpg"))
+    let outcomes = (0..3)
+        .map(|i| stored(&format!("{i}.jpg"), &format!("{i}.jpg")))
         .collect();
-    update(
-        &mut s,
-        Action::UploadFinished {
-            upload,
-            lines,
-            stored: 3,
-            rejected: 0,
-        },
-    );
+    update(&mut s, Action::UploadFinished { upload, outcomes });
     for _ in 0..5 {
         press(&mut s, KeyCode::Down);
     }
@@ -196,4 +191,11 @@ fn arrows_scroll_a_long_result_list() {
         panic!("prompt closed")
     };
     assert_eq!(p.scroll, 2);
+}
+
+fn stored(source: &str, name: &str) -> UploadOutcome {
+    UploadOutcome {
+        source: source.into(),
+        result: UploadResult::Stored { name: name.into() },
+    }
 }

@@ -5,14 +5,15 @@ use std::sync::Arc;
 
 use image::DynamicImage;
 use ratatui::layout::Size;
-use ratatui_image::picker::Picker;
 use tokio::sync::mpsc;
 
 use super::{AnswerRow, Loaded};
+use crate::app::label::picture_cache::PictureError;
 use crate::app::label::tasks::{DISPLAY_MAX_SIDE, encode};
 use crate::app::{Action, send};
 use crate::domain::keys;
 use crate::domain::label_file::{ImageSummary, LabelFile, resolve};
+use crate::graphics::Renderer;
 use crate::service::context::AppContext;
 
 pub(crate) async fn load(
@@ -25,7 +26,7 @@ pub(crate) async fn load(
         let file = match ctx.backend.store.get(&keys::label_file(&image)).await {
             Ok(Some(o)) => LabelFile::parse(&o.bytes),
             Ok(None) => LabelFile::default(),
-            Err(e) => return Err(format!("cannot read the label file: {e}")),
+            Err(e) => return Err(e),
         };
         let rows = file
             .lines
@@ -43,10 +44,11 @@ pub(crate) async fn load(
             Ok(bytes) => tokio::task::spawn_blocking(move || {
                 crate::service::image_check::decode_for_display(&bytes, DISPLAY_MAX_SIDE)
                     .map(Arc::new)
+                    .map_err(PictureError::Undecodable)
             })
             .await
-            .unwrap_or_else(|e| Err(format!("decoder crashed: {e}"))),
-            Err(e) => Err(format!("cannot download: {e}")),
+            .unwrap_or(Err(PictureError::Crashed("decoder"))),
+            Err(e) => Err(PictureError::Download(e)),
         };
         Ok(Loaded {
             summary,
@@ -60,14 +62,14 @@ pub(crate) async fn load(
 
 pub(crate) async fn encode_large(
     tx: mpsc::UnboundedSender<Action>,
-    picker: Picker,
+    renderer: Renderer,
     request: u64,
     image: Arc<DynamicImage>,
     size: Size,
 ) {
-    let result = tokio::task::spawn_blocking(move || encode(&picker, &image, size))
+    let result = tokio::task::spawn_blocking(move || encode(&renderer, &image, size))
         .await
-        .unwrap_or_else(|e| Err(format!("encoder crashed: {e}")));
+        .unwrap_or(Err(PictureError::Crashed("encoder")));
     send(
         &tx,
         Action::DetailEncoded {

@@ -14,11 +14,12 @@ pub mod tasks;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratatui_image::picker::Picker;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::{Action, Effect, Tab, send};
+use crate::backend::BackendError;
+use crate::graphics::Renderer;
 use crate::service::context::AppContext;
 use crate::service::outbox::{Outbox, OutboxSender};
 use crate::worker::WorkerHandle;
@@ -33,7 +34,7 @@ const DECODES_AT_ONCE: usize = 1;
 pub struct EffectRunner {
     ctx: AppContext,
     tx: mpsc::UnboundedSender<Action>,
-    picker: Picker,
+    renderer: Renderer,
     stats: mpsc::UnboundedSender<StatsCommand>,
     compute: mpsc::UnboundedSender<ComputeCommand>,
     compute_task: JoinHandle<()>,
@@ -54,7 +55,7 @@ impl EffectRunner {
     pub fn start(
         ctx: AppContext,
         tx: mpsc::UnboundedSender<Action>,
-        picker: Picker,
+        renderer: Renderer,
         worker: Option<WorkerHandle>,
     ) -> Self {
         let mut background = JoinSet::new();
@@ -88,7 +89,7 @@ impl EffectRunner {
         EffectRunner {
             ctx,
             tx,
-            picker,
+            renderer,
             stats,
             compute,
             compute_task,
@@ -115,9 +116,12 @@ impl EffectRunner {
                 ));
             }
             Effect::EncodeImage { name, image, size } => {
-                let picker = self.picker.clone();
                 self.jobs.spawn(crate::app::label::tasks::encode_for_tile(
-                    tx, picker, name, image, size,
+                    tx,
+                    self.renderer,
+                    name,
+                    image,
+                    size,
                 ));
             }
             Effect::GiveAnswer { image, kind } => self.give(&image, kind),
@@ -134,7 +138,9 @@ impl EffectRunner {
                     answered,
                 };
                 if self.stats.send(pick).is_err() {
-                    let result = Err("the statistics task has stopped; restart the session".into());
+                    let result = Err(BackendError::Other(
+                        "the statistics task has stopped; restart the session".into(),
+                    ));
                     send(&tx, Action::RoundPicked { request, result });
                 }
             }
@@ -161,9 +167,12 @@ impl EffectRunner {
                 image,
                 size,
             } => {
-                let picker = self.picker.clone();
                 self.jobs.spawn(crate::app::detail::tasks::encode_large(
-                    tx, picker, request, image, size,
+                    tx,
+                    self.renderer,
+                    request,
+                    image,
+                    size,
                 ));
             }
             // The stats task ends only at shutdown; a command sent after that has no one to serve.
@@ -187,8 +196,9 @@ impl EffectRunner {
                     })
                     .is_err()
                 {
-                    let result =
-                        Err("the compute client has stopped; restart the session".to_string());
+                    let result = Err(BackendError::Other(
+                        "the compute client has stopped; restart the session".to_string(),
+                    ));
                     send(
                         &tx,
                         Action::ComputeSent {

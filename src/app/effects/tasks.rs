@@ -9,16 +9,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::app::send;
-use crate::app::status::WorkerMode;
-use crate::app::worker::{QueueDepths, WorkerFigures, WorkerLogLine};
+use crate::app::worker::QueueDepths;
 use crate::app::{Action, Tab};
-use crate::backend::OutgoingMessage;
+use crate::backend::{BackendError, OutgoingMessage};
 use crate::domain::messages::{ImageAnswer, LabelSubmission};
 use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
 use crate::service::outbox::SenderEvent;
 use crate::service::rounds::RoundPicker;
-use crate::worker::{WorkerEvent, WorkerState, WorkerStatus};
+use crate::worker::{WorkerEvent, WorkerStatus};
 
 /// Statistics refresh period: an answer from any terminal shows within about this long.
 pub const STATS_INTERVAL: Duration = Duration::from_millis(1500);
@@ -85,7 +84,7 @@ pub async fn stats_loop(
             }
             Err(e) => {
                 failing = true;
-                if !send(&tx, Action::StatsFailed(e.to_string())) {
+                if !send(&tx, Action::StatsFailed(e)) {
                     return;
                 }
             }
@@ -102,10 +101,7 @@ pub async fn stats_loop(
                     Some(StatsCommand::Pick { request, exclude, keep, answered }) => {
                         let exclude: HashSet<String> = exclude.into_iter().collect();
                         let answered: HashSet<String> = answered.into_iter().collect();
-                        let result = picker
-                            .next_round(&ctx, &exclude, &answered, &keep)
-                            .await
-                            .map_err(|e| e.to_string());
+                        let result = picker.next_round(&ctx, &exclude, &answered, &keep).await;
                         if !send(&tx, Action::RoundPicked { request, result }) {
                             return;
                         }
@@ -143,14 +139,13 @@ pub async fn compute_loop(
     let mut client = match ComputeClient::open(&ctx).await {
         Ok(c) => c,
         Err(e) => {
-            let reason = e.to_string();
-            send(&tx, Action::ComputeReady(Err(reason.clone())));
+            send(&tx, Action::ComputeReady(Err(e.clone())));
             while let Some(cmd) = cmds.recv().await {
                 send(
                     &tx,
                     Action::ComputeSent {
                         local_id: cmd.local_id,
-                        result: Err(reason.clone()),
+                        result: Err(e.clone()),
                         at: Instant::now(),
                     },
                 );
@@ -176,10 +171,7 @@ pub async fn compute_loop(
         })
     });
     while let Some(cmd) = cmds.recv().await {
-        let result = client
-            .send(&cmd.text, &cmd.correlation_id)
-            .await
-            .map_err(|e| e.to_string());
+        let result = client.send(&cmd.text, &cmd.correlation_id).await;
         send(
             &tx,
             Action::ComputeSent {
@@ -195,28 +187,12 @@ pub async fn compute_loop(
     client.close().await;
 }
 
-fn figures(s: &WorkerStatus) -> WorkerFigures {
-    WorkerFigures {
-        mode: match s.state {
-            WorkerState::Running => WorkerMode::Running,
-            WorkerState::Paused => WorkerMode::Paused,
-            WorkerState::Retrying => WorkerMode::Retrying,
-            WorkerState::Stopped => WorkerMode::Stopped,
-        },
-        requests_answered: s.requests_answered,
-        answers_written: s.answers_written,
-        errors: s.errors,
-        retries: s.retries,
-        last_error: s.last_error.clone(),
-    }
-}
-
 pub async fn worker_status_loop(
     mut status: watch::Receiver<WorkerStatus>,
     tx: mpsc::UnboundedSender<Action>,
 ) {
     loop {
-        let f = figures(&status.borrow_and_update());
+        let f = status.borrow_and_update().clone();
         if !send(&tx, Action::WorkerStatus(f)) {
             return;
         }
@@ -232,12 +208,12 @@ pub async fn worker_events_loop(
 ) {
     loop {
         let line = match events.recv().await {
-            Ok(e) => WorkerLogLine {
+            Ok(e) => WorkerEvent {
                 at: e.at,
                 text: e.text,
                 is_error: e.is_error,
             },
-            Err(broadcast::error::RecvError::Lagged(n)) => WorkerLogLine {
+            Err(broadcast::error::RecvError::Lagged(n)) => WorkerEvent {
                 at: String::new(),
                 text: format!("… {n} events skipped"),
                 is_error: false,
@@ -250,7 +226,7 @@ pub async fn worker_events_loop(
     }
 }
 
-async fn depths(ctx: &AppContext) -> Result<QueueDepths, String> {
+async fn depths(ctx: &AppContext) -> Result<QueueDepths, BackendError> {
     let q = &ctx.backend.queues;
     let r = &ctx.resources;
     let (requests, requests_dlq, labels, labels_dlq) = tokio::try_join!(
@@ -258,8 +234,7 @@ async fn depths(ctx: &AppContext) -> Result<QueueDepths, String> {
         q.depth(&r.requests_dlq),
         q.depth(&r.labels),
         q.depth(&r.labels_dlq)
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     Ok(QueueDepths {
         requests,
         requests_dlq,

@@ -1,5 +1,5 @@
-//! Keys of the Label tab: answers (vote, skip), focus, going back to earlier rounds and
-//! forward again.
+//! Keys of the Label tab: answers (vote, skip), focus, zoom, going back to earlier rounds
+//! and forward again.
 
 use super::Move;
 use crate::app::keymap::Command;
@@ -17,6 +17,7 @@ pub(crate) fn is_round_key(cmd: Option<Command>) -> bool {
                 | Command::FocusUp
                 | Command::FocusDown
                 | Command::NextRound
+                | Command::Zoom
         )
     )
 }
@@ -40,6 +41,7 @@ pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::FocusUp => label.move_focus(Move::Up),
         Command::FocusDown => label.move_focus(Move::Down),
         Command::NextRound => return label.forward(),
+        Command::Zoom => return label.toggle_zoom(),
         _ => state.dirty = false,
     }
     Vec::new()

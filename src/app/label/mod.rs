@@ -117,6 +117,10 @@ pub struct LabelState {
     /// Image area of one tile and the grid's columns, from the layout (set on resize).
     pub tile_size: Option<Size>,
     pub grid_cols: usize,
+    /// The focused image is shown alone, as large as the terminal allows.
+    pub zoomed: bool,
+    /// Image area of the zoomed view, from the layout.
+    pub zoom_size: Option<Size>,
 }
 
 impl LabelState {
@@ -146,6 +150,8 @@ impl LabelState {
             images: TileImages::default(),
             tile_size: None,
             grid_cols: 2,
+            zoomed: false,
+            zoom_size: None,
         }
     }
 
@@ -317,10 +323,11 @@ impl LabelState {
         effects
     }
 
-    /// Fetch / encode requests for the round on screen, the newest and the next one;
-    /// drops older images.
+    /// Fetch / encode requests for the round on screen, the newest and the next one (and,
+    /// while zoomed, the round on screen at the zoomed size); drops older images and sizes.
     pub fn want_images(&mut self) -> Vec<Effect> {
-        let mut names: Vec<String> = self.shown().map(LabelRound::images).unwrap_or_default();
+        let current: Vec<String> = self.shown().map(LabelRound::images).unwrap_or_default();
+        let mut names = current.clone();
         if self.reviewing.is_some() {
             names.extend(self.round.iter().flat_map(LabelRound::images));
         }
@@ -328,8 +335,28 @@ impl LabelState {
         let mut seen = HashSet::new();
         names.retain(|n| seen.insert(n.clone()));
         let keep: HashSet<String> = names.iter().cloned().collect();
-        self.images.retain(&keep, self.tile_size);
-        self.images.want(&names, self.tile_size)
+        let zoom = self.zoom_size.filter(|_| self.zoomed);
+        let sizes: Vec<Size> = self.tile_size.into_iter().chain(zoom).collect();
+        self.images.retain(&keep, &sizes);
+        let mut effects = Vec::new();
+        if zoom.is_some() {
+            // The focused image first: it is the one on screen.
+            let mut order = current;
+            let first = self.focus.min(order.len().saturating_sub(1));
+            order.rotate_left(first);
+            effects.extend(self.images.want(&order, zoom));
+        }
+        effects.extend(self.images.want(&names, self.tile_size));
+        effects
+    }
+
+    /// `z`: the focused image alone, as large as possible, or back to the grid.
+    pub fn toggle_zoom(&mut self) -> Vec<Effect> {
+        if self.shown().is_none() && !self.zoomed {
+            return Vec::new();
+        }
+        self.zoomed = !self.zoomed;
+        self.want_images()
     }
 
     /// Her answer for the focused tile: given now (unless it is the answer she already

@@ -9,17 +9,32 @@ use std::sync::Arc;
 
 use image::DynamicImage;
 use ratatui::layout::Size;
-use ratatui_image::protocol::Protocol;
 
 use super::Effect;
+use crate::backend::BackendError;
 
-/// An encoded, ready-to-draw image (a newtype so actions can be `Debug`).
+/// Why a tile cannot show its picture (the tile says so, with this text).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PictureError {
+    #[error("cannot download: {0}")]
+    Download(#[from] BackendError),
+    /// The image checks refused the bytes (their sentence names why).
+    #[error("{0}")]
+    Undecodable(String),
+    #[error("cannot encode for this terminal: {0}")]
+    Encode(String),
+    #[error("the {0} crashed")]
+    Crashed(&'static str),
+}
+use crate::graphics::Picture;
+
+/// An encoded, ready-to-draw image (shared: the same picture is drawn frame after frame).
 #[derive(Clone)]
-pub struct Encoded(pub Arc<Protocol>);
+pub struct Encoded(pub Arc<Picture>);
 
 impl fmt::Debug for Encoded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Encoded({:?})", self.0.size())
+        write!(f, "Encoded({:?})", self.0)
     }
 }
 
@@ -40,7 +55,7 @@ enum Encode {
 /// What a tile shows.
 pub enum TileImage<'a> {
     Loading,
-    Ready(&'a Protocol),
+    Ready(&'a Picture),
     Failed(&'a str),
 }
 
@@ -80,12 +95,12 @@ impl TileImages {
     }
 
     /// Records a decode result; ignored for names nobody asked for (dropped meanwhile).
-    pub fn decoded(&mut self, name: &str, result: Result<Arc<DynamicImage>, String>) -> bool {
+    pub fn decoded(&mut self, name: &str, result: Result<Arc<DynamicImage>, PictureError>) -> bool {
         match self.decoded.get_mut(name) {
             Some(slot) => {
                 *slot = match result {
                     Ok(image) => Decode::Ready(image),
-                    Err(reason) => Decode::Failed(reason),
+                    Err(reason) => Decode::Failed(reason.to_string()),
                 };
                 true
             }
@@ -94,12 +109,17 @@ impl TileImages {
     }
 
     /// Records an encode result; a stale one (size no longer wanted) is dropped.
-    pub fn encoded(&mut self, name: &str, size: Size, result: Result<Encoded, String>) -> bool {
+    pub fn encoded(
+        &mut self,
+        name: &str,
+        size: Size,
+        result: Result<Encoded, PictureError>,
+    ) -> bool {
         match self.encoded.get_mut(&(name.to_string(), size)) {
             Some(slot) => {
                 *slot = match result {
                     Ok(p) => Encode::Ready(p),
-                    Err(reason) => Encode::Failed(reason),
+                    Err(reason) => Encode::Failed(reason.to_string()),
                 };
                 true
             }
@@ -107,11 +127,12 @@ impl TileImages {
         }
     }
 
-    /// Keeps only `names`, and only protocols at `size`: memory stays bounded by two rounds.
-    pub fn retain(&mut self, names: &HashSet<String>, size: Option<Size>) {
+    /// Keeps only `names`, and only pictures at `sizes` (the tile size, and the zoomed
+    /// size while zoomed): memory stays bounded by two rounds.
+    pub fn retain(&mut self, names: &HashSet<String>, sizes: &[Size]) {
         self.decoded.retain(|n, _| names.contains(n));
         self.encoded
-            .retain(|(n, s), _| names.contains(n) && Some(*s) == size);
+            .retain(|(n, s), _| names.contains(n) && sizes.contains(s));
     }
 
     pub fn view(&self, name: &str, size: Size) -> TileImage<'_> {

@@ -4,15 +4,13 @@
 use std::sync::Arc;
 
 use image::DynamicImage;
-use image::imageops::FilterType;
 use ratatui::layout::Size;
-use ratatui_image::Resize;
-use ratatui_image::picker::Picker;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::picture_cache::Encoded;
+use super::picture_cache::{Encoded, PictureError};
 use crate::app::Action;
 use crate::app::send;
+use crate::graphics::Renderer;
 use crate::service::context::AppContext;
 
 /// Longest side images are kept at once decoded: enough for a large tile in a pixel
@@ -32,38 +30,38 @@ pub(crate) async fn fetch_and_decode(
             tokio::task::spawn_blocking(move || {
                 crate::service::image_check::decode_for_display(&bytes, DISPLAY_MAX_SIDE)
                     .map(Arc::new)
+                    .map_err(PictureError::Undecodable)
             })
             .await
-            .unwrap_or_else(|e| Err(format!("decoder crashed: {e}")))
+            .unwrap_or(Err(PictureError::Crashed("decoder")))
         }
-        Err(e) => Err(format!("cannot download: {e}")),
+        Err(e) => Err(PictureError::Download(e)),
     };
     send(&tx, Action::ImageDecoded { name, result });
 }
 
 pub(crate) async fn encode_for_tile(
     tx: mpsc::UnboundedSender<Action>,
-    picker: Picker,
+    renderer: Renderer,
     name: String,
     image: Arc<DynamicImage>,
     size: Size,
 ) {
-    let result = tokio::task::spawn_blocking(move || encode(&picker, &image, size))
+    let result = tokio::task::spawn_blocking(move || encode(&renderer, &image, size))
         .await
-        .unwrap_or_else(|e| Err(format!("encoder crashed: {e}")));
+        .unwrap_or(Err(PictureError::Crashed("encoder")));
     send(&tx, Action::ImageEncoded { name, size, result });
 }
 
 /// Resizes and encodes an image for one tile size (blocking: run it off the UI thread).
-/// `Scale`, not `Fit`: small images grow to fill the tile; the picker's background colour
-/// fills what the aspect ratio leaves over.
-pub fn encode(picker: &Picker, image: &DynamicImage, size: Size) -> Result<Encoded, String> {
-    picker
-        .new_protocol(
-            image.clone(),
-            size,
-            Resize::Scale(Some(FilterType::Triangle)),
-        )
+/// Small images grow to fill the tile; see `Renderer::encode` for how edges are kept clean.
+pub fn encode(
+    renderer: &Renderer,
+    image: &DynamicImage,
+    size: Size,
+) -> Result<Encoded, PictureError> {
+    renderer
+        .encode(image, size)
         .map(|p| Encoded(Arc::new(p)))
-        .map_err(|e| format!("cannot encode for this terminal: {e}"))
+        .map_err(|e| PictureError::Encode(e.to_string()))
 }

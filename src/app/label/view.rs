@@ -1,15 +1,14 @@
 //! The Label tab: a progress line (the round, her answers, the dataset's progress, answers
 //! kept offline) and the round's tiles (image, sanitised name, her answer), the focused one
-//! highlighted; or why there is no round for her. Images come ready-encoded from the
-//! state; a tile without one shows a placeholder or why it cannot be displayed.
+//! highlighted, or the focused tile alone when zoomed; or why there is no round for her.
+//! Pictures come ready-encoded from the state; a tile without one shows a placeholder or
+//! why it cannot be displayed.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
-use ratatui_image::Image;
-use ratatui_image::protocol::Protocol;
 
 use super::picture_cache::TileImage;
 use crate::app::label::Tile;
@@ -69,6 +68,12 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
             ),
             (None, None) => message(frame, body, vec![Line::raw("Picking a round…")]),
         },
+        (Some(_), Some(round)) if label.zoomed => {
+            if let Some(tile) = round.tiles.get(label.focus) {
+                let area = layout::zoom_area(screen);
+                draw_tile(frame, state, label.focus, tile, area.outer, area.image);
+            }
+        }
         (Some(_), Some(round)) => {
             for (i, (tile, area)) in round.tiles.iter().zip(&grid.tiles).enumerate() {
                 draw_tile(frame, state, i, tile, area.outer, area.image);
@@ -189,16 +194,11 @@ fn draw_tile(
     frame.render_widget(block, outer);
     let size = ratatui::layout::Size::new(image.width, image.height);
     match state.label.images.view(&tile.image, size) {
-        // Terminal graphics (sixel, kitty, iTerm2) can show through or stay behind an
-        // overlay's text, so they are left out while one is open; half-blocks are text.
-        TileImage::Ready(protocol)
-            if state.overlay == Overlay::None || matches!(protocol, Protocol::Halfblocks(_)) =>
-        {
-            let s = protocol.size();
-            frame.render_widget(
-                Image::new(protocol),
-                layout::centered(image, s.width, s.height),
-            );
+        // Pixel pictures (sixel, kitty direct, iTerm2) can show through or stay on top of an
+        // overlay's text, so they are left out while one is open; text pictures stay.
+        TileImage::Ready(picture) if state.overlay == Overlay::None || picture.is_text() => {
+            let s = picture.size();
+            frame.render_widget(picture, layout::centered(image, s.width, s.height));
         }
         TileImage::Ready(_) => {}
         TileImage::Loading => {

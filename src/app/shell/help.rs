@@ -44,6 +44,11 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State, scroll: usize) {
     if state.tab == Tab::Label {
         lines.extend(help_lines("Add-images prompt", keymap::UPLOAD));
     }
+    lines.push(Line::styled("Pictures", accent()));
+    lines.push(Line::raw(format!("  {}", state.pictures)));
+    lines.push(Line::raw(
+        "  `hotdog-tui doctor` says why; --image-protocol and --colors force them.",
+    ));
     let scroll = scroll.min(lines.len().saturating_sub(1)) as u16;
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }

@@ -24,7 +24,7 @@ pub struct StatsState {
     pub export_format: ExportFormat,
     pub exporting: bool,
     /// Last export's path (or why it failed).
-    pub last_export: Option<Result<String, String>>,
+    pub last_export: Option<Result<tasks::ExportDone, tasks::ExportFailed>>,
     pub refreshed_at: Option<Instant>,
     /// Last refresh error (cleared by a good refresh).
     pub refresh_error: Option<String>,

@@ -10,6 +10,33 @@ use crate::domain::export::ExportFormat;
 use crate::domain::stats::ImageStats;
 use crate::service::context::AppContext;
 
+/// An export written: how many rows, how many images left out, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportDone {
+    pub rows: usize,
+    pub skipped: usize,
+    pub path: PathBuf,
+}
+
+impl std::fmt::Display for ExportDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Exported {} rows to {}", self.rows, self.path.display())?;
+        if self.skipped > 0 {
+            write!(f, " ({} without a label left out)", self.skipped)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why no export file was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportFailed {
+    #[error("cannot write {path}: {reason}", path = .path.display())]
+    Write { path: PathBuf, reason: String },
+    #[error("the export task crashed")]
+    Crashed,
+}
+
 pub(crate) async fn export(
     ctx: AppContext,
     tx: mpsc::UnboundedSender<Action>,
@@ -18,7 +45,7 @@ pub(crate) async fn export(
 ) {
     let result = tokio::task::spawn_blocking(move || write_export(&ctx, &images, format))
         .await
-        .unwrap_or_else(|e| Err(format!("export crashed: {e}")));
+        .unwrap_or(Err(ExportFailed::Crashed));
     send(&tx, Action::Exported(result));
 }
 
@@ -27,30 +54,31 @@ fn write_export(
     ctx: &AppContext,
     images: &[ImageStats],
     format: ExportFormat,
-) -> Result<String, String> {
+) -> Result<ExportDone, ExportFailed> {
     let name = crate::service::export_file::default_file_name(format);
     let mut dirs = vec![std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))];
     if let crate::backend::BackendKind::Local { data_dir } = &ctx.backend.kind {
         dirs.push(data_dir.clone());
     }
-    let mut last_error = String::from("no directory to write to");
+    let mut last_error = None;
     for dir in dirs {
         let path = dir.join(&name);
         match crate::service::export_file::export(ctx, images, format, &path) {
             Ok(summary) => {
-                let skipped = if summary.skipped > 0 {
-                    format!(" ({} without a label left out)", summary.skipped)
-                } else {
-                    String::new()
-                };
-                return Ok(format!(
-                    "Exported {} rows to {}{skipped}",
-                    summary.rows,
-                    path.display()
-                ));
+                return Ok(ExportDone {
+                    rows: summary.rows,
+                    skipped: summary.skipped,
+                    path,
+                });
             }
-            Err(e) => last_error = format!("cannot write {}: {e}", path.display()),
+            Err(e) => {
+                last_error = Some(ExportFailed::Write {
+                    path,
+                    reason: e.to_string(),
+                })
+            }
         }
     }
-    Err(last_error)
+    // The current directory is always tried, so there is an error to report.
+    Err(last_error.unwrap_or(ExportFailed::Crashed))
 }

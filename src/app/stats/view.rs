@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     let export = match &st.last_export {
         _ if st.exporting => Span::styled("exporting…".to_string(), accent()),
-        Some(Ok(msg)) => Span::styled(msg.clone(), good()),
+        Some(Ok(done)) => Span::styled(done.to_string(), good()),
         Some(Err(e)) => Span::styled(format!("export failed: {e}"), bad()),
         None => Span::styled("nothing exported yet".to_string(), dim()),
     };

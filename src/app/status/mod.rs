@@ -28,28 +28,6 @@ pub struct Notice {
     pub at: Instant,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WorkerMode {
-    Running,
-    Paused,
-    Retrying,
-    Stopped,
-    /// `--no-worker`.
-    Off,
-}
-
-impl WorkerMode {
-    pub fn label(&self) -> &'static str {
-        match self {
-            WorkerMode::Running => "running",
-            WorkerMode::Paused => "paused",
-            WorkerMode::Retrying => "retrying",
-            WorkerMode::Stopped => "stopped",
-            WorkerMode::Off => "off",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct StatusLine {
     pub backend: String,

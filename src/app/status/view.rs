@@ -11,11 +11,10 @@ use crate::app::theme::{accent, bad, dim, truncate};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let s = &state.status;
-    let worker = state.worker.mode();
     let waiting = state.answers_waiting();
     let sep = || Span::styled(" │ ", dim());
     let user = format!("user {}", truncate(&s.user, 16));
-    let worker = format!("worker {}", worker.label());
+    let worker = format!("worker {}", state.worker.mode_label());
     let waiting_text = format!("{waiting} waiting to be written");
     let errors = (!s.errors.is_empty()).then(|| format!("{} error(s): ! log", s.errors.len()));
     // The backend gets what the other items leave (its end says the most: the data dir).

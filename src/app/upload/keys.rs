@@ -42,7 +42,7 @@ pub(crate) fn on_key(state: &mut State, ev: &KeyEvent) -> Vec<Effect> {
         Some(Command::ScrollUp) => prompt.scroll = prompt.scroll.saturating_sub(1),
         Some(Command::ScrollDown) => {
             let max = match &prompt.phase {
-                UploadPhase::Done { lines, .. } => lines.len(),
+                UploadPhase::Done { outcomes } => outcomes.len(),
                 _ => 0,
             };
             prompt.scroll = (prompt.scroll + 1).min(max);

@@ -6,6 +6,9 @@ pub mod keys;
 pub mod tasks;
 pub mod view;
 
+use crate::app::{Overlay, State};
+use crate::service::upload::UploadOutcome;
+
 use crate::domain::names::display_safe;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,9 +20,7 @@ pub enum UploadPhase {
         current: String,
     },
     Done {
-        lines: Vec<String>,
-        stored: usize,
-        rejected: usize,
+        outcomes: Vec<UploadOutcome>,
     },
 }
 
@@ -106,4 +107,38 @@ fn common_prefix(a: &str, b: &str) -> String {
         .take_while(|(x, y)| x == y)
         .map(|(x, _)| x)
         .collect()
+}
+
+/// Progress of the upload the prompt started (a finished or replaced prompt ignores it).
+pub(crate) fn progressed(state: &mut State, upload: u64, done: usize, total: usize, current: &str) {
+    if let Overlay::Upload(p) = &mut state.overlay
+        && p.upload == upload
+    {
+        p.phase = UploadPhase::Running {
+            done,
+            total,
+            current: crate::domain::names::display_safe(current),
+        };
+    }
+}
+
+/// The upload ended: a notice in any case, the per-file list if its prompt is still open.
+pub(crate) fn finished(state: &mut State, upload: u64, outcomes: Vec<UploadOutcome>) {
+    let (stored, rejected) = counts(&outcomes);
+    state.status.info(format!(
+        "Upload finished: {stored} stored, {rejected} rejected."
+    ));
+    if let Overlay::Upload(p) = &mut state.overlay
+        && p.upload == upload
+    {
+        p.phase = UploadPhase::Done { outcomes };
+    }
+}
+
+/// (stored, rejected) among an upload's outcomes.
+pub fn counts(outcomes: &[UploadOutcome]) -> (usize, usize) {
+    (
+        outcomes.iter().filter(|o| o.is_stored()).count(),
+        outcomes.iter().filter(|o| o.is_rejected()).count(),
+    )
 }

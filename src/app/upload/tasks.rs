@@ -9,7 +9,7 @@ use super::{PathEntry, split_path};
 use crate::app::Action;
 use crate::app::send;
 use crate::service::context::AppContext;
-use crate::service::upload::{UploadProgress, UploadResult, upload_paths};
+use crate::service::upload::{UploadProgress, upload_paths};
 
 /// Entries listed for path completion at most (a huge folder must not stall anything).
 const MAX_COMPLETIONS: usize = 2000;
@@ -48,26 +48,7 @@ pub(crate) async fn upload(
         );
     };
     let outcomes = upload_paths(&ctx, vec![expand_home(&path)], progress).await;
-    let stored = outcomes
-        .iter()
-        .filter(|o| {
-            matches!(
-                o.result,
-                UploadResult::Stored { .. } | UploadResult::Renamed { .. }
-            )
-        })
-        .count();
-    let rejected = outcomes.iter().filter(|o| o.is_rejected()).count();
-    let lines = outcomes.iter().map(ToString::to_string).collect();
-    send(
-        &tx,
-        Action::UploadFinished {
-            upload,
-            lines,
-            stored,
-            rejected,
-        },
-    );
+    send(&tx, Action::UploadFinished { upload, outcomes });
 }
 
 /// `~/x` → `$HOME/x`, as a shell would.

@@ -77,11 +77,8 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
             );
             vec![Line::raw(format!("uploading {current}"))]
         }
-        UploadPhase::Done {
-            lines,
-            stored,
-            rejected,
-        } => {
+        UploadPhase::Done { outcomes } => {
+            let (stored, rejected) = super::counts(outcomes);
             frame.render_widget(
                 Gauge::default()
                     .ratio(1.0)
@@ -89,15 +86,11 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State) {
                     .gauge_style(good()),
                 gauge,
             );
-            lines
+            outcomes
                 .iter()
-                .map(|l| {
-                    let style = if l.starts_with("rejected") {
-                        bad()
-                    } else {
-                        Style::new()
-                    };
-                    Line::styled(l.clone(), style)
+                .map(|o| {
+                    let style = if o.is_rejected() { bad() } else { Style::new() };
+                    Line::styled(o.to_string(), style)
                 })
                 .chain(std::iter::once(Line::styled("Enter or Esc closes.", dim())))
                 .collect()

@@ -1,8 +1,8 @@
 //! Keys of the Worker tab: pausing the embedded worker.
 
 use crate::app::keymap::Command;
-use crate::app::status::WorkerMode;
 use crate::app::{Effect, State};
+use crate::worker::WorkerState;
 
 pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     match cmd {
@@ -13,7 +13,7 @@ pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
                     .info("The worker is off (--no-worker); run `hotdog-tui worker` elsewhere.");
                 return Vec::new();
             }
-            let paused = state.worker.mode() == WorkerMode::Paused;
+            let paused = state.worker.mode() == Some(WorkerState::Paused);
             vec![Effect::SetWorkerPaused(!paused)]
         }
         _ => {

@@ -6,31 +6,13 @@ pub mod view;
 
 use std::collections::VecDeque;
 
-use crate::app::status::WorkerMode;
 use crate::backend::QueueDepth;
+use crate::worker::{WorkerEvent, WorkerState, WorkerStatus};
 
 /// Seconds of throughput kept for the sparkline.
 pub const THROUGHPUT_LEN: usize = 120;
 /// Worker events kept.
 pub const LOG_LEN: usize = 500;
-
-/// The worker's counters, as the UI shows them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerFigures {
-    pub mode: WorkerMode,
-    pub requests_answered: u64,
-    pub answers_written: u64,
-    pub errors: u64,
-    pub retries: u64,
-    pub last_error: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerLogLine {
-    pub at: String,
-    pub text: String,
-    pub is_error: bool,
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueDepths {
@@ -44,12 +26,12 @@ pub struct QueueDepths {
 pub struct WorkerPanel {
     /// `false` with `--no-worker`.
     pub enabled: bool,
-    pub figures: Option<WorkerFigures>,
+    pub figures: Option<WorkerStatus>,
     /// Work done per second, oldest first.
     pub throughput: VecDeque<u64>,
     last_total: Option<u64>,
     pub depths: Option<Result<QueueDepths, String>>,
-    pub log: VecDeque<WorkerLogLine>,
+    pub log: VecDeque<WorkerEvent>,
     /// Lines scrolled up from the newest.
     pub scroll: usize,
 }
@@ -67,12 +49,18 @@ impl WorkerPanel {
         }
     }
 
-    pub fn mode(&self) -> WorkerMode {
+    /// The embedded worker's state; `None` with `--no-worker`.
+    pub fn mode(&self) -> Option<WorkerState> {
         match (&self.figures, self.enabled) {
-            (_, false) => WorkerMode::Off,
-            (Some(f), true) => f.mode.clone(),
-            (None, true) => WorkerMode::Running,
+            (_, false) => None,
+            (Some(f), true) => Some(f.state),
+            (None, true) => Some(WorkerState::Running),
         }
+    }
+
+    /// What the status line and the tab call the worker's state.
+    pub fn mode_label(&self) -> &'static str {
+        self.mode().map_or("off", WorkerState::label)
     }
 
     /// Samples throughput; called once a second.
@@ -89,7 +77,7 @@ impl WorkerPanel {
         self.throughput.push_back(delta);
     }
 
-    pub fn push_event(&mut self, line: WorkerLogLine) {
+    pub fn push_event(&mut self, line: WorkerEvent) {
         if self.log.len() == LOG_LEN {
             self.log.pop_front();
         }

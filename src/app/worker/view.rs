@@ -7,10 +7,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Cell, Paragraph, Row, Sparkline, Table, Wrap};
 
+use super::WorkerPanel;
 use crate::app::State;
-use crate::app::status::WorkerMode;
 use crate::app::theme::{accent, bad, dim, good, truncate};
 use crate::backend::QueueDepth;
+use crate::worker::WorkerState;
 
 fn block(title: &str) -> Block<'static> {
     Block::bordered()
@@ -28,17 +29,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     .areas(area);
     let [figures_area, depths_area] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(top);
+    draw_figures(frame, figures_area, w);
+    draw_depths(frame, depths_area, w);
+    draw_throughput(frame, spark, w);
+    draw_log(frame, log, w);
+}
 
+/// State and counters of the embedded worker.
+fn draw_figures(frame: &mut Frame, area: Rect, w: &WorkerPanel) {
     let mode = w.mode();
     let mode_style = match mode {
-        WorkerMode::Running => good(),
-        WorkerMode::Paused | WorkerMode::Retrying => accent(),
-        WorkerMode::Stopped => bad(),
-        WorkerMode::Off => dim(),
+        Some(WorkerState::Running) => good(),
+        Some(WorkerState::Paused | WorkerState::Retrying) => accent(),
+        Some(WorkerState::Stopped) => bad(),
+        None => dim(),
     };
     let mut lines = vec![Line::from(vec![
         Span::raw("state  "),
-        Span::styled(mode.label(), mode_style.add_modifier(Modifier::BOLD)),
+        Span::styled(w.mode_label(), mode_style.add_modifier(Modifier::BOLD)),
     ])];
     match (&w.figures, w.enabled) {
         (_, false) => {
@@ -72,9 +80,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
             .block(block("Embedded worker (p pause/resume)")),
-        figures_area,
+        area,
     );
+}
 
+/// Waiting and in-flight messages per queue; a dead-letter queue with messages is red.
+fn draw_depths(frame: &mut Frame, depths_area: Rect, w: &WorkerPanel) {
     let depth_cells = |d: &QueueDepth| {
         vec![
             Cell::from(format!("{:>8}", d.visible)),
@@ -127,8 +138,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             depths_area,
         ),
     }
+}
 
-    // The newest samples that fit, right-aligned like a scrolling chart.
+/// The newest samples that fit, right-aligned like a scrolling chart.
+fn draw_throughput(frame: &mut Frame, spark: Rect, w: &WorkerPanel) {
     let width = usize::from(spark.width.saturating_sub(2));
     let recent: Vec<u64> = w
         .throughput
@@ -150,7 +163,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             .block(block(&title)),
         spark,
     );
+}
 
+/// The event log, newest at the bottom, scrolled up by `w.scroll` lines.
+fn draw_log(frame: &mut Frame, log: Rect, w: &WorkerPanel) {
     let rows = usize::from(log.height.saturating_sub(2));
     let end = w.log.len().saturating_sub(w.scroll);
     let start = end.saturating_sub(rows);
