@@ -118,7 +118,7 @@ fn undo_skip_and_detail(i: Install) {
     assert!(detail.contains("Answers (Esc closes"), "{detail}");
     assert!(detail.contains(corrected.as_str()), "{detail}");
     assert!(
-        detail.contains("1 current votes: 0 hot dog, 1 not"),
+        detail.contains("1 current vote(s): 0 hot dog, 1 not"),
         "{detail}"
     );
     assert!(detail.contains("tester"), "{detail}");

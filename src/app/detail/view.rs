@@ -114,23 +114,21 @@ pub fn draw(frame: &mut Frame, state: &State, view: &DetailView) {
         )
     };
     let summary = vec![
-        Line::from(vec![
-            Span::raw(format!(
-                "{} current votes: {} hot dog, {} not · {} skip(s) · ",
-                s.vote_count(),
-                s.votes.hotdog,
-                s.votes.not_hotdog,
-                s.skips
-            )),
-            done,
-        ]),
+        Line::raw(format!(
+            "{} current vote(s): {} hot dog, {} not · {} skip(s)",
+            s.vote_count(),
+            s.votes.hotdog,
+            s.votes.not_hotdog,
+            s.skips
+        )),
+        Line::from(done),
         Line::styled(
             format!(
-                "{} answers in the file, {} superseded by a later answer of the same labeller{}",
+                "{} answer(s) in the file, {} superseded by a later one{}",
                 s.answers,
                 s.superseded,
                 if s.malformed > 0 {
-                    format!(", {} unreadable lines", s.malformed)
+                    format!(", {} unreadable", s.malformed)
                 } else {
                     String::new()
                 }
@@ -139,7 +137,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &DetailView) {
         ),
     ];
     let [head, table_area] =
-        Layout::vertical([Constraint::Length(3), Constraint::Fill(1)]).areas(inner);
+        Layout::vertical([Constraint::Length(4), Constraint::Fill(1)]).areas(inner);
     frame.render_widget(Paragraph::new(summary).wrap(Wrap { trim: true }), head);
     if loaded.rows.is_empty() {
         frame.render_widget(
