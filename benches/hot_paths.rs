@@ -35,12 +35,13 @@ impl XorShift {
 }
 
 fn answer(i: u64, rng: &mut XorShift) -> Answer {
+    let vote = if rng.next().is_multiple_of(2) {
+        Vote::HotDog
+    } else {
+        Vote::NotHotDog
+    };
     Answer {
-        vote: if rng.next().is_multiple_of(2) {
-            Vote::HotDog
-        } else {
-            Vote::NotHotDog
-        },
+        kind: vote.into(),
         at: "2026-12-01T07:22:21Z".into(),
         labeller: format!("labeller-{}", rng.next() % 12),
         answer_id: format!("{:032x}", u128::from(i) << 64 | u128::from(rng.next())),
@@ -122,7 +123,7 @@ mod statistics {
         bencher.counter(ItemsCount::new(files.len())).bench(|| {
             let stats: Vec<ImageStats> = files
                 .iter()
-                .map(|(image, bytes)| ImageStats::from_file(image, &LabelFile::parse(bytes)))
+                .map(|(image, bytes)| ImageStats::from_file(image, &LabelFile::parse(bytes), 3))
                 .collect();
             totals(&stats).votes
         });
@@ -133,7 +134,7 @@ mod statistics {
     fn totals_over_10000_images(bencher: Bencher) {
         let stats: Vec<ImageStats> = FILES
             .iter()
-            .map(|(image, bytes)| ImageStats::from_file(image, &LabelFile::parse(bytes)))
+            .map(|(image, bytes)| ImageStats::from_file(image, &LabelFile::parse(bytes), 3))
             .collect();
         bencher.bench(|| totals(black_box(&stats)).votes);
     }

@@ -93,7 +93,19 @@ pub struct GlobalArgs {
         value_name = "BYTES"
     )]
     pub max_image_bytes: Option<u64>,
-    /// Log file [default: hotdog-tui.log in the platform state dir]. Filter with RUST_LOG.
+    /// Current votes an image needs; then it is done and no longer shown [default: 3].
+    #[arg(
+        long,
+        env = "HOTDOG_VOTES_PER_IMAGE",
+        global = true,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(1..=1000)
+    )]
+    pub votes_per_image: Option<u64>,
+    /// Where answers wait until the label queue has them (the outbox) [default: the platform state dir].
+    #[arg(long, env = "HOTDOG_STATE_DIR", global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Log file [default: hotdog-tui.log in the state dir]. Filter with RUST_LOG.
     #[arg(long, env = "HOTDOG_LOG_FILE", global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
     /// How images are drawn [default: auto, which asks the terminal; else half-blocks].
@@ -122,6 +134,8 @@ pub struct ConfigFile {
     pub label_queue: Option<String>,
     pub user: Option<String>,
     pub max_image_bytes: Option<u64>,
+    pub votes_per_image: Option<u64>,
+    pub state_dir: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
     pub image_protocol: Option<ImageProtocolChoice>,
     pub colors: Option<ColorsChoice>,
@@ -138,6 +152,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("no home directory found: pass --data-dir (or set HOTDOG_DATA_DIR)")]
     NoHome,
+    #[error("votes-per-image must be between 1 and 1000, not {0}")]
+    VotesPerImage(u64),
 }
 
 /// Queue and bucket names.
@@ -166,6 +182,10 @@ pub struct Settings {
     pub names: ResourceNames,
     pub user: String,
     pub max_image_bytes: u64,
+    /// Current votes an image needs before it leaves the labelling pool.
+    pub votes_per_image: u64,
+    /// Holds the outbox of answers not yet accepted by the label queue.
+    pub state_dir: PathBuf,
     pub log_file: PathBuf,
     pub image_protocol: ImageProtocolChoice,
     /// `None`: detect the colour depth.
@@ -238,16 +258,25 @@ impl Settings {
                 .data_dir()
                 .to_path_buf(),
         };
-        let log_file = match args.log_file.clone().or(file.log_file) {
-            Some(f) => f,
-            None => {
-                let base = dirs
-                    .as_ref()
-                    .and_then(|d| d.state_dir().map(Path::to_path_buf))
-                    .unwrap_or_else(|| data_dir.clone());
-                base.join("hotdog-tui.log")
-            }
+        let state_dir = match args.state_dir.clone().or(file.state_dir) {
+            Some(d) => d,
+            None => dirs
+                .as_ref()
+                .and_then(|d| d.state_dir().map(Path::to_path_buf))
+                .unwrap_or_else(|| data_dir.join("state")),
         };
+        let log_file = args
+            .log_file
+            .clone()
+            .or(file.log_file)
+            .unwrap_or_else(|| state_dir.join("hotdog-tui.log"));
+        let votes_per_image = args
+            .votes_per_image
+            .or(file.votes_per_image)
+            .unwrap_or(crate::domain::stats::DEFAULT_VOTES_PER_IMAGE);
+        if !(1..=1000).contains(&votes_per_image) {
+            return Err(ConfigError::VotesPerImage(votes_per_image));
+        }
         let pick = |a: &Option<String>, f: Option<String>, d: &str| {
             a.clone().or(f).unwrap_or_else(|| d.to_string())
         };
@@ -274,6 +303,8 @@ impl Settings {
                 .max_image_bytes
                 .or(file.max_image_bytes)
                 .unwrap_or(DEFAULT_MAX_IMAGE_BYTES),
+            votes_per_image,
+            state_dir,
             log_file,
             image_protocol: args
                 .image_protocol
@@ -304,6 +335,31 @@ mod tests {
         assert_eq!(s.names.label_queue, "file-labels");
         assert_eq!(s.names.request_queue, "hotdog-requests");
         assert_eq!(s.backend, BackendChoice::Aws);
+        assert_eq!(s.votes_per_image, 3);
+        assert_eq!(s.log_file, s.state_dir.join("hotdog-tui.log"));
+    }
+
+    #[test]
+    fn votes_per_image_from_flag_env_or_file() {
+        let file: ConfigFile =
+            toml::from_str("votes-per-image = 5\nstate-dir = \"/tmp/st\"\n").unwrap();
+        let args = GlobalArgs {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let s = Settings::merge(&args, file.clone()).unwrap();
+        assert_eq!(
+            (s.votes_per_image, s.state_dir.clone()),
+            (5, "/tmp/st".into())
+        );
+        let flag = GlobalArgs {
+            votes_per_image: Some(2),
+            ..args.clone()
+        };
+        assert_eq!(Settings::merge(&flag, file).unwrap().votes_per_image, 2);
+        let zero: ConfigFile = toml::from_str("votes-per-image = 0\n").unwrap();
+        let e = Settings::merge(&args, zero).unwrap_err().to_string();
+        assert!(e.contains("between 1 and 1000"), "{e}");
     }
 
     #[test]

@@ -5,7 +5,9 @@ use ratatui::Frame;
 
 use ratatui::layout::Rect;
 
-use super::{Overlay, State, Tab, compute, label, layout, shell, stats, status, upload, worker};
+use super::{
+    Overlay, State, Tab, compute, detail, label, layout, shell, stats, status, upload, worker,
+};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, state: &State) {
@@ -33,5 +35,6 @@ fn draw_overlay(frame: &mut Frame, body: Rect, state: &State) {
         Overlay::Help { scroll } => shell::help::draw(frame, body, state, *scroll),
         Overlay::ErrorLog { scroll } => shell::error_log::draw(frame, body, state, *scroll),
         Overlay::Upload(_) => upload::view::draw(frame, body, state),
+        Overlay::Detail(view) => detail::view::draw(frame, state, view),
     }
 }

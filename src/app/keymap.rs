@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::Tab;
-use crate::domain::label_file::Vote;
+use crate::domain::label_file::{AnswerKind, Vote};
 
 /// One key (code + modifiers), const-constructible so the tables can be `static`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,14 +85,14 @@ pub enum Command {
     ErrorLog,
     Dismiss,
     // Label tab
-    Vote(Vote),
-    ClearVote,
+    Answer(AnswerKind),
+    BackRound,
     FocusLeft,
     FocusRight,
     FocusUp,
     FocusDown,
-    SubmitRound,
     Zoom,
+    NextRound,
     OpenUpload,
     // Compute tab (input line)
     SendNumbers,
@@ -110,6 +110,7 @@ pub enum Command {
     PageUp,
     PageDown,
     // Stats tab
+    OpenDetail,
     CycleSort,
     Export,
     CycleExportFormat,
@@ -162,14 +163,15 @@ pub static GLOBAL: &[Binding] = &[
 
 #[rustfmt::skip]
 pub static LABEL: &[Binding] = &[
-    bind(&[ch('1')], Command::Vote(Vote::HotDog), "hot dog", "hot dog"),
-    bind(&[ch('0')], Command::Vote(Vote::NotHotDog), "not a hot dog", "not"),
+    bind(&[ch('1')], Command::Answer(AnswerKind::Vote(Vote::HotDog)), "hot dog", "hot dog"),
+    bind(&[ch('0')], Command::Answer(AnswerKind::Vote(Vote::NotHotDog)), "not a hot dog", "not"),
+    bind(&[ch('s'), ch('x')], Command::Answer(AnswerKind::Skip), "skip: can't tell (not a vote, not shown again)", "skip"),
     bind(&[key(KeyCode::Left), ch('h')], Command::FocusLeft, "focus left", ""),
     bind(&[key(KeyCode::Right), ch('l')], Command::FocusRight, "focus right", ""),
     bind(&[key(KeyCode::Up), ch('k')], Command::FocusUp, "focus up", ""),
     bind(&[key(KeyCode::Down), ch('j')], Command::FocusDown, "focus down", ""),
-    bind(&[ch('u'), key(KeyCode::Backspace)], Command::ClearVote, "clear vote", "clear"),
-    bind(&[ch('n'), key(KeyCode::Enter)], Command::SubmitRound, "submit what is labelled, load a new round", "next round"),
+    bind(&[ch('u'), key(KeyCode::Backspace)], Command::BackRound, "back to the previous round, to change answers", "back"),
+    bind(&[ch('n'), key(KeyCode::Enter)], Command::NextRound, "forward a round; on the newest, a new round", "next"),
     bind(&[ch('z')], Command::Zoom, "zoom: the focused image alone, still votable", "zoom"),
     bind(&[ch('a')], Command::OpenUpload, "add images (upload a file or folder)", "add images"),
     bind(&[key(KeyCode::Esc)], Command::Dismiss, "dismiss notice / leave zoom", ""),
@@ -193,11 +195,12 @@ pub static COMPUTE: &[Binding] = &[
 
 #[rustfmt::skip]
 pub static STATS: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Command::OpenDetail, "the selected image large, with every answer", "answers"),
     bind(&[ch('s')], Command::CycleSort, "cycle the sort key", "sort"),
     bind(&[ch('e')], Command::Export, "export the statistics to a file", "export"),
     bind(&[ch('f')], Command::CycleExportFormat, "switch the export format (CSV / JSONL)", "format"),
-    bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "scroll up", ""),
-    bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "scroll down", ""),
+    bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "select the row above", ""),
+    bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "select the row below", ""),
     bind(&[key(KeyCode::PageUp)], Command::PageUp, "page up", ""),
     bind(&[key(KeyCode::PageDown)], Command::PageDown, "page down", ""),
     bind(&[key(KeyCode::Esc)], Command::Dismiss, "dismiss notice", ""),
@@ -223,6 +226,15 @@ pub static UPLOAD: &[Binding] = &[
     bind(&[ctrl('u')], Command::ClearInput, "clear input", ""),
     bind(&[key(KeyCode::Up)], Command::ScrollUp, "scroll the results up", ""),
     bind(&[key(KeyCode::Down)], Command::ScrollDown, "scroll the results down", "scroll"),
+    bind(&[ctrl('c')], Command::ForceQuit, "quit", ""),
+];
+
+/// The detail overlay (an image and its answers).
+#[rustfmt::skip]
+pub static DETAIL: &[Binding] = &[
+    bind(&[key(KeyCode::Esc), ch('q'), key(KeyCode::Enter)], Command::Close, "close", "close"),
+    bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "scroll the answers up", ""),
+    bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "scroll the answers down", "scroll"),
     bind(&[ctrl('c')], Command::ForceQuit, "quit", ""),
 ];
 

@@ -5,7 +5,7 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keymap::{self, Command};
 use super::upload::UploadPrompt;
-use super::{Effect, Overlay, State, Tab, compute, label, shell, stats, upload, worker};
+use super::{Effect, Overlay, State, Tab, compute, detail, label, shell, stats, upload, worker};
 
 /// Handles one key event (presses only: releases and repeats would double a vote).
 pub fn update_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
@@ -16,6 +16,7 @@ pub fn update_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     match &state.overlay {
         Overlay::Help { .. } | Overlay::ErrorLog { .. } => return shell::overlay_key(state, &ev),
         Overlay::Upload(_) => return upload::keys::on_key(state, &ev),
+        Overlay::Detail(_) => return detail::keys::on_key(state, &ev),
         Overlay::None => {}
     }
     if let Some(cmd) = keymap::lookup(keymap::GLOBAL, &ev) {
@@ -23,12 +24,12 @@ pub fn update_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     }
     let table = keymap::for_tab(state.tab);
     if state.tab == Tab::Label
-        && state.label.images_in_store.is_none()
+        && state.label.waiting_for_first_round()
         && label::keys::is_round_key(keymap::lookup(table, &ev))
     {
-        // No round before the first listing: keep round keys (typed ahead while the session
-        // started) and replay them when it arrives, so an early vote is not lost. Other
-        // keys (q, a) act at once, so a backend that never answers cannot trap the user.
+        // No round yet: keep round keys (typed ahead while the session started) and replay
+        // them when it arrives, so an early vote is not lost. Other keys (q, a) act at
+        // once, so a backend that never answers cannot trap the user.
         if state.early_keys.len() < super::EARLY_KEYS {
             state.early_keys.push(ev);
         }

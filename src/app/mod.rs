@@ -13,13 +13,13 @@ mod update;
 
 // One folder per tab or overlay: its state (`mod.rs`), keys, view and background tasks.
 pub mod compute;
+pub mod detail;
 pub mod label;
 pub mod stats;
 pub mod status;
 pub mod upload;
 pub mod worker;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,9 +29,9 @@ use ratatui::layout::{Rect, Size};
 
 use crate::backend::BackendError;
 use crate::domain::export::ExportFormat;
-use crate::domain::label_file::Vote;
-use crate::domain::messages::ComputeReply;
-use crate::domain::sampling::ROUND_SIZE;
+use crate::domain::label_file::AnswerKind;
+use crate::domain::messages::{ComputeReply, ImageAnswer};
+use crate::domain::sampling::{ROUND_SIZE, RoundChoice};
 use crate::domain::stats::ImageStats;
 use crate::service::upload::UploadOutcome;
 
@@ -39,7 +39,7 @@ pub use keys::update_key;
 use update::apply;
 
 /// How long quitting waits for answers to reach the queue (and the embedded worker to write
-/// them) before giving up and saying what is left.
+/// them) before giving up and saying what is left (kept in the outbox, or in the queue).
 pub const QUIT_GRACE: Duration = Duration::from_secs(10);
 
 /// Early key presses kept at most (see `State::early_keys`).
@@ -79,9 +79,15 @@ impl Tab {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: usize },
-    ErrorLog { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    ErrorLog {
+        scroll: usize,
+    },
     Upload(upload::UploadPrompt),
+    /// One image large with every answer in its label file (Enter on a Stats row).
+    Detail(detail::DetailView),
 }
 
 /// Everything the screen shows; owned by the UI task alone.
@@ -99,6 +105,10 @@ pub struct State {
     pub quit_deadline: Option<Instant>,
     /// Set when the session should end; the lines are printed after the terminal is restored.
     pub exit: Option<Vec<String>>,
+    /// The session ends with a failure status: answers could be neither kept nor sent.
+    pub exit_failed: bool,
+    /// Quitting asked the outbox to send what it keeps and waits for the answer.
+    pub flushing: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
     pub next_upload: u64,
@@ -124,9 +134,43 @@ pub enum Action {
     StatsRefreshed {
         images: Vec<ImageStats>,
         image_names: Vec<String>,
-        labelled_by_me: HashSet<String>,
         changed: bool,
         at: Instant,
+    },
+    /// A round pick's result (the labels and claims as they were just read).
+    RoundPicked {
+        request: u64,
+        result: Result<RoundChoice, String>,
+    },
+    /// The outbox is open at this path, or cannot be written (why).
+    OutboxReady(Result<String, String>),
+    /// An answer given: written to the outbox (`Ok`), or not (`Err`: it is sent straight).
+    AnswerRecorded {
+        answer: ImageAnswer,
+        result: Result<(), String>,
+    },
+    /// The queue accepted these (image, answer id) answers; `kept` are left in the outbox
+    /// (`None` for answers sent straight).
+    AnswersSent {
+        answers: Vec<(String, String)>,
+        kept: Option<usize>,
+    },
+    /// Sending failed; `kept` answers wait in the outbox and are retried by themselves.
+    SendFailed {
+        error: String,
+        kept: usize,
+    },
+    /// Quitting: the outbox sent what it could; this many are still kept (or why it
+    /// cannot be read).
+    OutboxFlushed(Result<usize, String>),
+    DetailLoaded {
+        request: u64,
+        result: Result<detail::Loaded, String>,
+    },
+    DetailEncoded {
+        request: u64,
+        size: Size,
+        result: Result<label::picture_cache::Encoded, String>,
     },
     StatsFailed(BackendError),
     /// Answer ids now seen in the label files.
@@ -139,10 +183,6 @@ pub enum Action {
         name: String,
         size: Size,
         result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
-    },
-    AnswersSubmitted {
-        batch: u64,
-        result: Result<Vec<String>, BackendError>,
     },
     ComputeReady(Result<(), BackendError>),
     ComputeSent {
@@ -186,9 +226,32 @@ pub enum Effect {
         image: Arc<DynamicImage>,
         size: Size,
     },
-    SubmitAnswers {
-        batch: u64,
-        answers: Vec<(String, Vote)>,
+    /// Her answer: written to the outbox before the next frame, then sent.
+    GiveAnswer {
+        image: String,
+        kind: AnswerKind,
+    },
+    /// Pick (and claim) a round: none of `exclude` (on screen) or `answered` (hers this
+    /// session), keeping the claims on `keep` (unanswered tiles on screen).
+    PickRound {
+        request: u64,
+        exclude: Vec<String>,
+        keep: Vec<String>,
+        answered: Vec<String>,
+    },
+    /// Answers the outbox could not take: send them straight to the queue.
+    SendUnkept(Vec<ImageAnswer>),
+    /// Quitting: send what the outbox keeps now and say what is left.
+    FlushOutbox,
+    /// Load an image and its label file for the detail view.
+    LoadDetail {
+        request: u64,
+        image: String,
+    },
+    EncodeDetail {
+        request: u64,
+        image: Arc<DynamicImage>,
+        size: Size,
     },
     /// (image, answer id) pairs to look for in the label files.
     WatchAnswers(Vec<(String, String)>),
@@ -222,19 +285,20 @@ impl State {
         worker_enabled: bool,
         screen: Size,
         now: Instant,
-        seed: u64,
     ) -> State {
         let mut state = State {
             tab: Tab::Label,
             screen,
             overlay: Overlay::None,
             status: status::StatusLine::new(backend, user, now),
-            label: label::LabelState::new(seed),
+            label: label::LabelState::new(),
             compute: compute::ComputeState::default(),
             stats: stats::StatsState::default(),
             worker: worker::WorkerPanel::new(worker_enabled),
             quit_deadline: None,
             exit: None,
+            exit_failed: false,
+            flushing: false,
             dirty: true,
             next_upload: 1,
             early_keys: Vec::new(),
@@ -267,7 +331,7 @@ impl State {
     /// Ticks are needed only for what changes with time alone.
     pub fn wants_tick(&self) -> bool {
         self.status.notice.is_some()
-            || !self.label.outbox.is_empty()
+            || self.label.kept > 0
             || self.compute.in_flight() > 0
             || self.worker.enabled
             || self.quit_deadline.is_some()
@@ -281,7 +345,7 @@ impl State {
 
     /// Every tile of the current round has its image (or its "cannot display") ready.
     pub fn round_fully_drawable(&self) -> bool {
-        let (Some(round), Some(size)) = (&self.label.round, self.label.tile_size) else {
+        let (Some(round), Some(size)) = (self.label.shown(), self.label.tile_size) else {
             return false;
         };
         round.tiles.iter().all(|t| {
@@ -312,13 +376,23 @@ impl State {
         vec![Effect::ShowTab(tab)]
     }
 
-    /// Starts quitting: flush unsent answers, then wait (bounded) for them to land.
+    /// Starts quitting: the outbox sends what it keeps, then (bounded) the embedded worker
+    /// writes what the queue accepted.
     fn begin_quit(&mut self) -> Vec<Effect> {
         if self.quit_deadline.is_some() {
             return Vec::new();
         }
         self.quit_deadline = Some(self.now + QUIT_GRACE);
-        let effects = self.label.flush();
+        let mut effects = Vec::new();
+        // Always, even with nothing kept as far as we know: the count may lag the last
+        // answer by a moment, and the flush's answer is the outbox's own.
+        if matches!(self.label.outbox, label::OutboxState::Ready { .. }) {
+            self.flushing = true;
+            effects.push(Effect::FlushOutbox);
+        }
+        if !self.label.unkept.is_empty() {
+            effects.push(Effect::SendUnkept(self.label.unkept.clone()));
+        }
         if self.label.waiting() > 0 {
             self.status.info(format!(
                 "Quitting: sending {} answer(s) first…",
@@ -329,29 +403,52 @@ impl State {
         effects
     }
 
-    /// Ends the session when nothing is left to wait for, or when the deadline passed.
+    /// Ends the session when nothing is left to wait for, when the outbox has said it
+    /// keeps answers it cannot send (the queue is unreachable), or when the deadline passed.
     fn check_exit(&mut self) {
         let Some(deadline) = self.quit_deadline else {
             return;
         };
-        let unsent = self.label.unsent();
         // Without an embedded worker, answers in the queue are safe: the next worker writes them.
         let unwritten = if self.worker.enabled {
             self.label.unwritten.len()
         } else {
             0
         };
-        if (unsent == 0 && unwritten == 0) || self.now >= deadline {
+        let sending = self.flushing || !self.label.unkept.is_empty();
+        let settled = !sending && (self.label.kept > 0 || unwritten == 0);
+        if settled || self.now >= deadline {
             self.exit = Some(self.exit_report());
         }
     }
 
-    fn exit_report(&self) -> Vec<String> {
+    fn exit_report(&mut self) -> Vec<String> {
         let mut lines = Vec::new();
-        let unsent = self.label.unsent();
-        if unsent > 0 {
+        let kept = self.label.kept;
+        if kept > 0 {
+            let why = self
+                .label
+                .send_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            let path = match &self.label.outbox {
+                label::OutboxState::Ready { path } => format!(" in {path}"),
+                _ => String::new(),
+            };
             lines.push(format!(
-                "{unsent} answer(s) could not be sent to the label queue and were lost; check the backend and label them again."
+                "{kept} answer(s) are kept{path}: the label queue could not be reached{why}. They are sent by the next `hotdog-tui` session or command on this backend, or `hotdog-tui outbox flush`."
+            ));
+        }
+        let unkept = self.label.unkept.len();
+        if unkept > 0 {
+            self.exit_failed = true;
+            let why = match &self.label.outbox {
+                label::OutboxState::Unavailable { error } => error.clone(),
+                _ => "the outbox could not be written".to_string(),
+            };
+            lines.push(format!(
+                "{unkept} answer(s) could not be kept ({why}) nor sent to the label queue, and are lost; fix the state dir or the backend and label them again."
             ));
         }
         if !self.label.unwritten.is_empty() {

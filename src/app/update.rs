@@ -1,12 +1,13 @@
 //! The `update` match: what each action does to the state. Key presses are handled in
 //! `keys`; this covers time, signals and the results of effects.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use ratatui::layout::Size;
 
-use super::{Action, Effect, Overlay, State, Tab, compute, stats, update_key, upload};
+use super::{
+    Action, Effect, Overlay, State, Tab, compute, detail, label, stats, update_key, upload,
+};
 use crate::backend::BackendError;
 use crate::domain::stats::ImageStats;
 
@@ -16,17 +17,94 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Resize { width, height } => {
             state.screen = Size::new(width, height);
             state.apply_layout();
-            state.label.want_images()
+            let mut effects = state.label.want_images();
+            effects.extend(detail::resized(state));
+            effects
         }
         Action::Tick(now) => tick(state, now),
         Action::Quit => state.begin_quit(),
         Action::StatsRefreshed {
             images,
             image_names,
-            labelled_by_me,
             changed,
             at,
-        } => stats_refreshed(state, images, image_names, labelled_by_me, changed, at),
+        } => stats_refreshed(state, images, image_names, changed, at),
+        Action::RoundPicked { request, result } => {
+            if let Err(e) = &result
+                && state.label.picking == Some(request)
+                && state.label.pick_error.as_deref() != Some(e.as_str())
+            {
+                state.error(format!(
+                    "Cannot pick a round: {e}. Your answers are kept; a new round is asked for with the next refresh."
+                ));
+            }
+            let mut effects = state.label.picked(request, result);
+            if state.label.round.is_some() || state.label.nothing_left.is_some() {
+                // Keys typed before the first round act on it now.
+                for key in std::mem::take(&mut state.early_keys) {
+                    effects.extend(update_key(state, key));
+                }
+            }
+            effects
+        }
+        Action::OutboxReady(result) => {
+            match result {
+                Ok(path) => state.label.outbox = label::OutboxState::Ready { path },
+                Err(error) => {
+                    state.error(format!(
+                        "Answers cannot be kept on disk ({error}): they go straight to the label queue, and are lost if it cannot be reached."
+                    ));
+                    state.label.outbox = label::OutboxState::Unavailable { error };
+                }
+            }
+            Vec::new()
+        }
+        Action::AnswerRecorded { answer, result } => {
+            if let Err(e) = &result {
+                state.error(format!(
+                    "Could not keep your answer on disk ({e}); sending it straight to the label queue."
+                ));
+            }
+            state.label.recorded(answer, result)
+        }
+        Action::AnswersSent { answers, kept } => {
+            let effects = state.label.sent(&answers, kept);
+            state.check_exit();
+            effects
+        }
+        Action::SendFailed { error, kept } => {
+            let first = state.label.send_error.is_none();
+            state.label.kept = kept;
+            state.label.send_error = Some(error.clone());
+            if first {
+                state.error(format!(
+                    "Cannot reach the label queue ({error}). {kept} answer(s) are kept on disk and sent by themselves when it is back."
+                ));
+            }
+            state.check_exit();
+            Vec::new()
+        }
+        Action::OutboxFlushed(result) => {
+            state.flushing = false;
+            match result {
+                Ok(kept) => state.label.kept = kept,
+                Err(e) => {
+                    state.error(format!("Cannot read the outbox: {e}"));
+                    state.label.send_error.get_or_insert(e);
+                }
+            }
+            state.check_exit();
+            Vec::new()
+        }
+        Action::DetailLoaded { request, result } => detail::loaded(state, request, result),
+        Action::DetailEncoded {
+            request,
+            size,
+            result,
+        } => {
+            state.dirty = detail::encoded(state, request, size, result);
+            Vec::new()
+        }
         Action::StatsFailed(e) => {
             stats_failed(state, e);
             Vec::new()
@@ -47,7 +125,6 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = state.label.images.encoded(&name, size, result);
             Vec::new()
         }
-        Action::AnswersSubmitted { batch, result } => answers_submitted(state, batch, result),
         Action::ComputeReady(result) => {
             compute_ready(state, result);
             Vec::new()
@@ -109,7 +186,6 @@ fn stats_refreshed(
     state: &mut State,
     images: Vec<ImageStats>,
     image_names: Vec<String>,
-    labelled_by_me: HashSet<String>,
     changed: bool,
     at: Instant,
 ) -> Vec<Effect> {
@@ -123,12 +199,9 @@ fn stats_refreshed(
             .status
             .info("The store answers again; statistics are live.");
     }
+    let effects = state.label.store_listed(&images, &image_names);
     state.stats.set_images(images, at);
-    let mut effects = state.label.store_listed(image_names, labelled_by_me);
-    // Round keys pressed before the first listing act now, in order.
-    for key in std::mem::take(&mut state.early_keys) {
-        effects.extend(update_key(state, key));
-    }
+    state.stats.progress = state.label.progress;
     effects
 }
 
@@ -139,24 +212,6 @@ fn stats_failed(state: &mut State, e: BackendError) {
         state.error(msg.clone());
     }
     state.stats.refresh_error = Some(msg);
-}
-
-fn answers_submitted(
-    state: &mut State,
-    batch: u64,
-    result: Result<Vec<String>, BackendError>,
-) -> Vec<Effect> {
-    let (mut effects, error) = state
-        .label
-        .submitted(batch, result.map_err(|e| e.to_string()));
-    if let Some(e) = error {
-        state.error(e);
-    }
-    if state.quit_deadline.is_some() {
-        effects.push(Effect::RefreshStats);
-    }
-    state.check_exit();
-    effects
 }
 
 fn compute_ready(state: &mut State, result: Result<(), BackendError>) {
@@ -196,5 +251,5 @@ fn tick(state: &mut State, now: Instant) -> Vec<Effect> {
         visible = true;
     }
     state.dirty = visible;
-    state.label.retry_outbox(now)
+    Vec::new()
 }

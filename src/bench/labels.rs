@@ -47,6 +47,14 @@ pub struct LabelsArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Label like people do instead: each labeller asks for rounds (fewest votes first,
+    /// claims, never an image twice) until every image has N votes or nothing is left for
+    /// her; then checks coverage, votes beyond N, repeats and losses.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000), conflicts_with = "baseline")]
+    pub votes_per_image: Option<u64>,
+    /// With --votes-per-image: how long a labeller looks at a round (±50 %), in ms.
+    #[arg(long, default_value_t = 1500, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub think_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -78,7 +86,7 @@ struct Expected {
     labeller: String,
 }
 
-fn image_name(i: u32) -> String {
+pub(super) fn image_name(i: u32) -> String {
     format!("img-{i:05}.png")
 }
 
@@ -177,7 +185,7 @@ fn lines(f: &Figures) -> String {
 }
 
 /// Tiny real PNGs, so the worker's "does this image exist" check passes as in production.
-async fn seed_images(ctx: &AppContext, images: u32) -> anyhow::Result<()> {
+pub(super) async fn seed_images(ctx: &AppContext, images: u32) -> anyhow::Result<()> {
     let mut png = Cursor::new(Vec::new());
     image::RgbImage::from_pixel(4, 4, image::Rgb([200, 120, 40]))
         .write_to(&mut png, image::ImageFormat::Png)?;
@@ -315,7 +323,9 @@ async fn verify(
             };
             match expected.get_key_value(a.answer_id.as_str()) {
                 Some((id, e))
-                    if e.image == image && e.vote == a.vote && e.labeller == a.labeller =>
+                    if e.image == image
+                        && a.kind.vote() == Some(e.vote)
+                        && e.labeller == a.labeller =>
                 {
                     *seen.entry(id.as_str()).or_default() += 1;
                 }
@@ -350,7 +360,7 @@ async fn run_baseline(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures>
             let mut out = (Vec::new(), 0u64, None);
             for (image, vote) in rounds.into_iter().flatten() {
                 let answer = Answer {
-                    vote,
+                    kind: vote.into(),
                     at: now_rfc3339(),
                     labeller: labeller(l),
                     answer_id: new_answer_id(),

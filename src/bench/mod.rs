@@ -6,6 +6,7 @@ mod compute;
 mod labels;
 mod scratch;
 mod stats;
+mod votes;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -30,7 +31,9 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Compute round trips: N clients with their own reply queues against the worker(s).
     Compute(compute::ComputeArgs),
-    /// Label answers through the label queue into the label files, checked for loss and duplicates.
+    /// Label answers through the label queue into the label files, checked for loss and
+    /// duplicates; with --votes-per-image, labellers working like people until every image
+    /// has its votes.
     Labels(labels::LabelsArgs),
     /// Statistics refresh over K seeded images: a cold and a warm refresh.
     Stats(stats::StatsArgs),
@@ -72,7 +75,10 @@ pub async fn run(ctx: &AppContext, args: BenchArgs) -> anyhow::Result<ExitCode> 
 async fn dispatch(scratch: &Scratch, command: &BenchCommand) -> anyhow::Result<Outcome> {
     match command {
         BenchCommand::Compute(a) => compute::run(scratch, a).await,
-        BenchCommand::Labels(a) => labels::run(scratch, a).await,
+        BenchCommand::Labels(a) => match a.votes_per_image {
+            Some(n) => votes::run(scratch, a, n).await,
+            None => labels::run(scratch, a).await,
+        },
         BenchCommand::Stats(a) => stats::run(scratch, a).await,
     }
 }

@@ -65,14 +65,16 @@ fn label_file(i: u32, max_votes: u32) -> (String, u64) {
     let n = rng.u32(1..=max_votes);
     let mut text = String::new();
     for k in 0..n {
+        let vote = if rng.bool() {
+            Vote::HotDog
+        } else {
+            Vote::NotHotDog
+        };
+        // One labeller per answer: each counts as a current vote.
         let answer = Answer {
-            vote: if rng.bool() {
-                Vote::HotDog
-            } else {
-                Vote::NotHotDog
-            },
+            kind: vote.into(),
             at: "2026-01-01T00:00:00Z".into(),
-            labeller: format!("bench-labeller-{}", k % 8),
+            labeller: format!("bench-labeller-{k}"),
             answer_id: format!("{i:06}-{k:04}"),
         };
         text.push_str(&answer.to_line());

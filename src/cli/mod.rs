@@ -1,26 +1,23 @@
 //! The command line: global flags, subcommands, and what each one prints. Errors become one
 //! line on stderr (what failed, what to do) and a non-zero exit; usage errors exit with 2.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::backend::{BackendError, Missing};
 use crate::config::{GlobalArgs, Settings};
 use crate::domain::export::ExportFormat;
-use crate::domain::label_file::Vote;
 use crate::domain::names::display_safe;
 use crate::domain::numbers::{SummaryJson, parse_numbers};
-use crate::domain::stats::totals;
 use crate::service::compute_client::ComputeClient;
 use crate::service::context::{self, AppContext, SetupStep};
-use crate::service::statistics::StatsCache;
 
 mod argv;
+mod dataset;
 mod docs;
 mod doctor;
 
@@ -64,11 +61,12 @@ pub enum Command {
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         timeout: u64,
     },
-    /// Submit answers, e.g. `label 1.jpg=1 7.jpg=0` (1 = hot dog, 0 = not a hot dog).
+    /// Give answers, e.g. `label 1.jpg=1 7.jpg=0 9.jpg=skip` (1 = hot dog, 0 = not a hot dog,
+    /// skip = can't tell). Labelling an image again replaces your earlier answer.
     Label {
         #[arg(required = true, num_args = 1.., value_name = "IMAGE=VOTE")]
         answers: Vec<String>,
-        /// Print the submitted answers with their ids as JSON.
+        /// Print the answers with their ids as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -84,14 +82,27 @@ pub enum Command {
     },
     /// Upload the 20 built-in sample images (skips those already there).
     Seed,
-    /// Export the dataset.
+    /// Export the dataset (current votes only: one per labeller per image).
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
         /// Output file [default: hotdog-export-<time>.<ext> in the current directory]; `-` for stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Only images with at least N current votes.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        min_votes: u64,
+        /// Only images with the votes they need (votes-per-image).
+        #[arg(long)]
+        only_done: bool,
     },
+    /// Answers kept locally until the label queue accepts them: `show` lists them, `flush` sends them.
+    Outbox {
+        #[command(subcommand)]
+        action: dataset::OutboxAction,
+    },
+    /// Import the original system's bucket (images at its root, bare 0/1 lines in files/<stem>.txt).
+    ImportOriginal(dataset::ImportArgs),
     /// Create the bucket and queues (with dead-letter queues) that are missing.
     Setup {
         /// Also delete reply queues left idle for a day by clients that crashed.
@@ -154,7 +165,15 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// Opens the backend for a command, and sends what an earlier session left in the outbox.
 async fn open(settings: &Settings) -> anyhow::Result<AppContext> {
+    let ctx = open_only(settings).await?;
+    dataset::send_kept_answers(&ctx).await;
+    Ok(ctx)
+}
+
+/// Opens the backend (creating a new local store's queues and samples), nothing more.
+async fn open_only(settings: &Settings) -> anyhow::Result<AppContext> {
     let (ctx, mut report) = context::connect(settings).await.map_err(explain)?;
     crate::service::samples::seed_new_store(&ctx, &mut report)
         .await
@@ -194,15 +213,19 @@ pub struct TuiArgs {
 }
 
 async fn run_tui(settings: &Settings, args: TuiArgs) -> anyhow::Result<ExitCode> {
-    let ctx = open(settings).await?;
+    // The session's own outbox sender sends what an earlier one kept, and says so.
+    let ctx = open_only(settings).await?;
     let opts = crate::tui::TuiOptions {
         no_worker: args.no_worker,
         image_protocol: settings.image_protocol,
         colors: settings.colors,
         bench_startup: args.bench_startup,
     };
-    crate::tui::run(ctx, opts).await?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if crate::tui::run(ctx, opts).await? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCode> {
@@ -212,8 +235,8 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             json,
             timeout,
         } => compute(settings, &numbers.join(" "), json, timeout).await,
-        Command::Label { answers, json } => label(settings, &answers, json).await,
-        Command::Stats { json } => stats(settings, json).await,
+        Command::Label { answers, json } => dataset::label(settings, &answers, json).await,
+        Command::Stats { json } => dataset::stats(settings, json).await,
         Command::Upload { paths } => upload(settings, paths).await,
         Command::Seed => {
             let ctx = open(settings).await?;
@@ -224,7 +247,20 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Export { format, output } => export(settings, format, output).await,
+        Command::Export {
+            format,
+            output,
+            min_votes,
+            only_done,
+        } => {
+            let filter = crate::domain::export::ExportFilter {
+                min_votes,
+                only_done,
+            };
+            dataset::export(settings, format, output, filter).await
+        }
+        Command::Outbox { action } => dataset::outbox(settings, action).await,
+        Command::ImportOriginal(args) => dataset::import_original(settings, args).await,
         Command::Setup { prune } => setup(settings, prune).await,
         Command::Worker { pollers } => worker(settings, pollers).await,
         Command::Bench(args) => {
@@ -285,125 +321,6 @@ async fn compute(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `1.jpg=1` → (`1.jpg`, HotDog).
-pub fn parse_answer(arg: &str) -> anyhow::Result<(String, Vote)> {
-    let Some((image, vote)) = arg.rsplit_once('=') else {
-        bail!(
-            "\"{}\" is not IMAGE=VOTE (for example 1.jpg=1)",
-            display_safe(arg)
-        );
-    };
-    let vote = Vote::from_digit(vote.trim()).with_context(|| {
-        format!(
-            "the vote in \"{}\" must be 1 (hot dog) or 0 (not a hot dog)",
-            display_safe(arg)
-        )
-    })?;
-    if image.is_empty() {
-        bail!("\"{}\" has no image name", display_safe(arg));
-    }
-    Ok((image.to_string(), vote))
-}
-
-async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::Result<ExitCode> {
-    let answers = args
-        .iter()
-        .map(|a| parse_answer(a))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let ctx = open(settings).await?;
-    let images: std::collections::HashSet<String> = crate::service::labeller::list_images(&ctx)
-        .await
-        .map_err(explain)?
-        .into_iter()
-        .collect();
-    let unknown: Vec<String> = answers
-        .iter()
-        .filter(|(i, _)| !images.contains(i))
-        .map(|(i, _)| display_safe(i))
-        .collect();
-    if !unknown.is_empty() {
-        bail!(
-            "unknown image{} {}: nothing was sent (see the names with `hotdog-tui stats`)",
-            if unknown.len() > 1 { "s" } else { "" },
-            unknown.join(", ")
-        );
-    }
-    let ids = crate::service::labeller::submit_round(&ctx, &answers)
-        .await
-        .map_err(explain)?;
-    if json {
-        let list: Vec<serde_json::Value> = answers
-            .iter()
-            .zip(&ids)
-            .map(|((image, vote), id)| serde_json::json!({ "image": image, "vote": vote.digit().to_string(), "answer_id": id }))
-            .collect();
-        println!("{}", serde_json::json!({ "answers": list }));
-    } else {
-        println!(
-            "submitted {} answers; a worker writes them to the label files",
-            ids.len()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn stats(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
-    let ctx = open(settings).await?;
-    let mut cache = StatsCache::new();
-    cache.refresh(&ctx).await.map_err(explain)?;
-    let images = cache.images();
-    let totals = totals(&images);
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "images": images, "totals": totals })
-            )?
-        )?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    writeln!(
-        out,
-        "{:<32} {:>6} {:>8} {:>6} {:<13} {:>9}",
-        "image", "votes", "hot dog", "not", "majority", "agreement"
-    )?;
-    for s in &images {
-        let (hd, not, agree) = if s.votes == 0 {
-            ("-".to_string(), "-".to_string(), "-".to_string())
-        } else {
-            (
-                format!("{:.0}%", s.hotdog_pct),
-                format!("{:.0}%", s.not_hotdog_pct),
-                format!("{:.0}%", s.agreement * 100.0),
-            )
-        };
-        let name: String = display_safe(&s.image).chars().take(32).collect();
-        writeln!(
-            out,
-            "{name:<32} {:>6} {hd:>8} {not:>6} {:<13} {agree:>9}",
-            s.votes,
-            s.majority.label()
-        )?;
-    }
-    writeln!(
-        out,
-        "total: {} images, {} labelled, {} votes ({:.0}% hot dog, {:.0}% not){}",
-        totals.images,
-        totals.labelled_images,
-        totals.votes,
-        totals.hotdog_pct,
-        totals.not_hotdog_pct,
-        if totals.malformed_lines > 0 {
-            format!(", {} malformed lines skipped", totals.malformed_lines)
-        } else {
-            String::new()
-        }
-    )?;
-    Ok(ExitCode::SUCCESS)
-}
-
 async fn upload(settings: &Settings, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let ctx = open(settings).await?;
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -440,36 +357,6 @@ async fn upload(settings: &Settings, paths: Vec<PathBuf>) -> anyhow::Result<Exit
     } else {
         ExitCode::FAILURE
     })
-}
-
-async fn export(
-    settings: &Settings,
-    format: ExportFormat,
-    output: Option<PathBuf>,
-) -> anyhow::Result<ExitCode> {
-    let ctx = open(settings).await?;
-    let mut cache = StatsCache::new();
-    cache.refresh(&ctx).await.map_err(explain)?;
-    let images = cache.images();
-    if output.as_deref() == Some(std::path::Path::new("-")) {
-        let (text, _) = crate::service::export_file::render(&ctx, &images, format);
-        print!("{text}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let path = output
-        .unwrap_or_else(|| PathBuf::from(crate::service::export_file::default_file_name(format)));
-    let summary = crate::service::export_file::export(&ctx, &images, format, &path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let skipped = if summary.skipped > 0 {
-        format!(
-            " ({} images without a majority label left out)",
-            summary.skipped
-        )
-    } else {
-        String::new()
-    };
-    println!("wrote {} rows to {}{skipped}", summary.rows, path.display());
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn setup(settings: &Settings, prune: bool) -> anyhow::Result<ExitCode> {
@@ -550,30 +437,5 @@ async fn wait_for_stop_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
         _ = hup.recv() => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers_parse() {
-        assert_eq!(
-            parse_answer("1.jpg=1").unwrap(),
-            ("1.jpg".into(), Vote::HotDog)
-        );
-        assert_eq!(
-            parse_answer("a=b.jpg=0").unwrap(),
-            ("a=b.jpg".into(), Vote::NotHotDog)
-        );
-        assert!(
-            parse_answer("1.jpg=2")
-                .unwrap_err()
-                .to_string()
-                .contains("must be 1")
-        );
-        assert!(parse_answer("1.jpg").is_err());
-        assert!(parse_answer("=1").is_err());
     }
 }

@@ -1,10 +1,19 @@
-//! The label-file format: one text file per image, one answer a line.
+//! The label-file format and the rule for which of its answers count.
 //!
-//! `1\t2026-12-01T07:22:21Z\talice\t6f1c…` — the vote digit, then tab-separated RFC 3339
-//! time, labeller name and a unique answer id. The original system's bare `1` / `0` lines
-//! are read too. Malformed lines are counted and skipped, never fatal.
+//! One text file per image, one answer a line, tab-separated:
+//! `<kind>\t<RFC 3339 time>\t<labeller>\t<answer id>`. The kind is the first field: `1` hot
+//! dog, `0` not a hot dog, `s` skip ("can't tell"). A new kind gets a new first field (a
+//! reviewer's adjudication would be `!1` / `!0`); an unknown first field is a malformed line,
+//! never a vote, so older readers do not miscount newer files. An empty labeller field is an
+//! anonymous vote (imported from the original system); the original's bare `1` / `0` lines
+//! are anonymous votes too. Malformed lines are counted and skipped, never fatal.
+//!
+//! Which answers count is decided in one place, `resolve`: a labeller's latest answer for an
+//! image supersedes her earlier ones (the file keeps them all as the audit trail), and each
+//! anonymous line is a vote of its own. `ImageSummary` is what every reader (statistics,
+//! sampling, export, the detail view) builds on.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -50,12 +59,68 @@ impl fmt::Display for Vote {
     }
 }
 
+/// What an answer says. Each kind has its own first field in the line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AnswerKind {
+    /// `1` or `0`.
+    Vote(Vote),
+    /// `s`: the labeller cannot tell. Not a vote; the image is not shown to her again.
+    Skip,
+}
+
+impl AnswerKind {
+    /// The line's first field.
+    pub fn code(self) -> &'static str {
+        match self {
+            AnswerKind::Vote(Vote::HotDog) => "1",
+            AnswerKind::Vote(Vote::NotHotDog) => "0",
+            AnswerKind::Skip => "s",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<AnswerKind> {
+        match code {
+            "1" => Some(AnswerKind::Vote(Vote::HotDog)),
+            "0" => Some(AnswerKind::Vote(Vote::NotHotDog)),
+            "s" => Some(AnswerKind::Skip),
+            _ => None,
+        }
+    }
+
+    pub fn vote(self) -> Option<Vote> {
+        match self {
+            AnswerKind::Vote(v) => Some(v),
+            AnswerKind::Skip => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AnswerKind::Vote(v) => v.label(),
+            AnswerKind::Skip => "skip",
+        }
+    }
+}
+
+impl From<Vote> for AnswerKind {
+    fn from(v: Vote) -> Self {
+        AnswerKind::Vote(v)
+    }
+}
+
+impl fmt::Display for AnswerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// One answer as written to a label file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
-    pub vote: Vote,
+    pub kind: AnswerKind,
     /// RFC 3339 time the labeller gave the answer.
     pub at: String,
+    /// Empty for an anonymous answer (imported from the original system).
     pub labeller: String,
     /// Unique per answer; used to skip redelivered answers.
     pub answer_id: String,
@@ -64,13 +129,22 @@ pub struct Answer {
 impl Answer {
     /// The line as written, with a trailing newline. Fields are cleaned so a line never breaks.
     pub fn to_line(&self) -> String {
+        let labeller = if self.labeller.is_empty() {
+            String::new()
+        } else {
+            labeller_name(&self.labeller)
+        };
         format!(
-            "{}\t{}\t{}\t{}\n",
-            self.vote.digit(),
+            "{}\t{}\t{labeller}\t{}\n",
+            self.kind.code(),
             clean_field(&self.at),
-            labeller_name(&self.labeller),
             clean_field(&self.answer_id)
         )
+    }
+
+    /// `None` for an anonymous answer.
+    pub fn labeller(&self) -> Option<&str> {
+        (!self.labeller.is_empty()).then_some(self.labeller.as_str())
     }
 }
 
@@ -87,15 +161,37 @@ fn clean_field(s: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LabelLine {
     Full(Answer),
-    /// The original system's bare `1` or `0`.
+    /// The original system's bare `1` or `0`: an anonymous vote.
     Bare(Vote),
 }
 
 impl LabelLine {
-    pub fn vote(&self) -> Vote {
+    pub fn kind(&self) -> AnswerKind {
         match self {
-            LabelLine::Full(a) => a.vote,
-            LabelLine::Bare(v) => *v,
+            LabelLine::Full(a) => a.kind,
+            LabelLine::Bare(v) => AnswerKind::Vote(*v),
+        }
+    }
+
+    /// The labeller, or `None` for an anonymous line.
+    pub fn labeller(&self) -> Option<&str> {
+        match self {
+            LabelLine::Full(a) => a.labeller(),
+            LabelLine::Bare(_) => None,
+        }
+    }
+
+    pub fn at(&self) -> Option<&str> {
+        match self {
+            LabelLine::Full(a) => Some(a.at.as_str()),
+            LabelLine::Bare(_) => None,
+        }
+    }
+
+    pub fn answer_id(&self) -> Option<&str> {
+        match self {
+            LabelLine::Full(a) => Some(a.answer_id.as_str()),
+            LabelLine::Bare(_) => None,
         }
     }
 }
@@ -127,41 +223,72 @@ impl LabelFile {
     }
 
     pub fn answer_ids(&self) -> HashSet<&str> {
-        self.lines
-            .iter()
-            .filter_map(|l| match l {
-                LabelLine::Full(a) => Some(a.answer_id.as_str()),
-                LabelLine::Bare(_) => None,
-            })
-            .collect()
-    }
-
-    pub fn counts(&self) -> VoteCounts {
-        let mut c = VoteCounts::default();
-        for l in &self.lines {
-            c.add(l.vote());
-        }
-        c
+        self.lines.iter().filter_map(LabelLine::answer_id).collect()
     }
 }
 
 fn parse_line(line: &str) -> Option<LabelLine> {
     let mut fields = line.split('\t');
-    let vote = Vote::from_digit(fields.next()?.trim())?;
+    let code = fields.next()?.trim();
     let Some(at) = fields.next() else {
-        return Some(LabelLine::Bare(vote));
+        // Only the original's bare votes stand alone; a bare `s` is nothing we wrote.
+        return Vote::from_digit(code).map(LabelLine::Bare);
     };
+    let kind = AnswerKind::from_code(code)?;
     let labeller = fields.next()?;
     let answer_id = fields.next()?;
     if fields.next().is_some() || at.is_empty() || answer_id.is_empty() {
         return None;
     }
     Some(LabelLine::Full(Answer {
-        vote,
+        kind,
         at: at.to_string(),
         labeller: labeller.to_string(),
         answer_id: answer_id.to_string(),
     }))
+}
+
+/// Whether a line still counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// The labeller's latest answer for the image (every anonymous line is one of these).
+    Current,
+    /// A later answer by the same labeller replaced it.
+    Superseded,
+}
+
+/// THE rule, one standing per line of `file` (same order): a named labeller's latest answer
+/// is current and her earlier ones are superseded; each anonymous line (bare, or with an
+/// empty labeller) is current, a vote of its own. "Latest" is by answer time (RFC 3339,
+/// parsed, so `…21.5Z` is after `…21Z`), then by position in the file; an unreadable time
+/// sorts before any readable one.
+pub fn resolve(file: &LabelFile) -> Vec<Standing> {
+    let mut standing = vec![Standing::Current; file.lines.len()];
+    let mut by_labeller: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, line) in file.lines.iter().enumerate() {
+        if let Some(who) = line.labeller() {
+            by_labeller.entry(who).or_default().push(i);
+        }
+    }
+    for lines in by_labeller.values().filter(|l| l.len() > 1) {
+        // Times are parsed only where a labeller answered more than once: most files have
+        // one answer per labeller, and parsing is the costly part of reading a file.
+        let latest = lines
+            .iter()
+            .copied()
+            .max_by_key(|&i| (file.lines[i].at().and_then(parse_time), i));
+        for &i in lines {
+            if Some(i) != latest {
+                standing[i] = Standing::Superseded;
+            }
+        }
+    }
+    standing
+}
+
+fn parse_time(at: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// Hot-dog and not-hot-dog counts.
@@ -180,6 +307,82 @@ impl VoteCounts {
     }
     pub fn total(&self) -> u64 {
         self.hotdog + self.not_hotdog
+    }
+}
+
+/// What one label file says under the rule: a plain value computed from the file's bytes
+/// alone, so it can be cached or indexed per file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSummary {
+    /// Current votes: one per labeller whose latest answer is a vote, plus anonymous votes.
+    pub votes: VoteCounts,
+    /// Of those, anonymous votes (the original system's, imported or bare).
+    pub anonymous_votes: u64,
+    /// Labellers whose latest answer is a skip.
+    pub skips: u64,
+    /// Every readable line, superseded ones included.
+    pub answers: u64,
+    pub superseded: u64,
+    /// Lines that could not be read.
+    pub malformed: usize,
+    /// Named labellers who answered (vote or skip): the image is not shown to them again.
+    pub labellers: BTreeSet<String>,
+    /// The latest time among the current answers that carry one.
+    pub last_answer_at: Option<String>,
+}
+
+impl ImageSummary {
+    pub fn from_bytes(bytes: &[u8]) -> ImageSummary {
+        ImageSummary::from_file(&LabelFile::parse(bytes))
+    }
+
+    pub fn from_file(file: &LabelFile) -> ImageSummary {
+        let mut s = ImageSummary {
+            malformed: file.malformed,
+            answers: file.lines.len() as u64,
+            ..ImageSummary::default()
+        };
+        let mut latest: Option<(time::OffsetDateTime, &str)> = None;
+        for (line, standing) in file.lines.iter().zip(resolve(file)) {
+            if standing == Standing::Superseded {
+                s.superseded += 1;
+                continue;
+            }
+            match (line.kind(), line.labeller()) {
+                (AnswerKind::Vote(v), who) => {
+                    s.votes.add(v);
+                    if who.is_none() {
+                        s.anonymous_votes += 1;
+                    }
+                }
+                (AnswerKind::Skip, _) => s.skips += 1,
+            }
+            if let Some(who) = line.labeller() {
+                s.labellers.insert(who.to_string());
+            }
+            if let Some(at) = line.at()
+                && let Some(t) = parse_time(at)
+                && latest.is_none_or(|(l, _)| t > l)
+            {
+                latest = Some((t, at));
+            }
+        }
+        s.last_answer_at = latest.map(|(_, at)| at.to_string());
+        s
+    }
+
+    /// Current votes (labellers with a current vote, plus anonymous votes).
+    pub fn vote_count(&self) -> u64 {
+        self.votes.total()
+    }
+
+    /// Has `votes_per_image` current votes: the image leaves the labelling pool.
+    pub fn is_done(&self, votes_per_image: u64) -> bool {
+        self.vote_count() >= votes_per_image
+    }
+
+    pub fn answered_by(&self, labeller: &str) -> bool {
+        self.labellers.contains(labeller)
     }
 }
 
@@ -207,13 +410,25 @@ pub fn append_answers(existing: &[u8], new: &[Answer]) -> (Vec<u8>, usize) {
 mod tests {
     use super::*;
 
-    fn answer(vote: Vote, id: &str) -> Answer {
+    fn answer(kind: impl Into<AnswerKind>, id: &str) -> Answer {
+        by("ann", kind, "2026-12-01T07:22:21Z", id)
+    }
+
+    fn by(who: &str, kind: impl Into<AnswerKind>, at: &str, id: &str) -> Answer {
         Answer {
-            vote,
-            at: "2026-12-01T07:22:21Z".into(),
-            labeller: "ann".into(),
+            kind: kind.into(),
+            at: at.into(),
+            labeller: who.into(),
             answer_id: id.into(),
         }
+    }
+
+    fn file_of(answers: &[Answer]) -> Vec<u8> {
+        answers
+            .iter()
+            .map(Answer::to_line)
+            .collect::<String>()
+            .into_bytes()
     }
 
     #[test]
@@ -224,32 +439,45 @@ mod tests {
             LabelFile::parse(a.to_line().as_bytes()).lines,
             vec![LabelLine::Full(a)]
         );
+        let s = answer(AnswerKind::Skip, "id-2");
+        assert_eq!(s.to_line(), "s\t2026-12-01T07:22:21Z\tann\tid-2\n");
+        assert_eq!(
+            LabelFile::parse(s.to_line().as_bytes()).lines,
+            vec![LabelLine::Full(s)]
+        );
+        let anon = by("", Vote::NotHotDog, "2026-12-01T07:22:21Z", "orig-1");
+        assert_eq!(anon.to_line(), "0\t2026-12-01T07:22:21Z\t\torig-1\n");
+        let back = LabelFile::parse(anon.to_line().as_bytes());
+        assert_eq!(back.lines[0].labeller(), None);
     }
 
     #[test]
-    fn original_bare_lines_are_read() {
-        let f = LabelFile::parse(b"1\n0\r\n1\n\n");
+    fn original_bare_lines_are_anonymous_votes() {
+        let s = ImageSummary::from_bytes(b"1\n0\r\n1\n\n");
         assert_eq!(
-            f.counts(),
+            s.votes,
             VoteCounts {
                 hotdog: 2,
                 not_hotdog: 1
             }
         );
-        assert_eq!(f.malformed, 0);
+        assert_eq!((s.anonymous_votes, s.malformed, s.answers), (3, 0, 3));
+        assert!(s.labellers.is_empty());
     }
 
     #[test]
     fn malformed_lines_are_counted_and_skipped() {
-        let f = LabelFile::parse(b"1\nyes\n2\n0\tonly-time\n1\ta\tb\tc\n\xff\xfe\n1\ta\tb\tc\td\n");
-        assert_eq!(
-            f.counts(),
-            VoteCounts {
-                hotdog: 2,
-                not_hotdog: 0
-            }
-        );
-        assert_eq!(f.malformed, 5);
+        let f =
+            LabelFile::parse(b"1\nyes\n2\n0\tonly-time\n1\ta\tb\tc\n\xff\xfe\n1\ta\tb\tc\td\ns\n");
+        assert_eq!(f.lines.len(), 2);
+        assert_eq!(f.malformed, 6);
+    }
+
+    #[test]
+    fn an_unknown_kind_is_malformed_not_a_vote() {
+        // A future kind (an adjudication, say) must not count as anything today.
+        let s = ImageSummary::from_bytes(b"!1\t2026-12-01T07:22:21Z\treviewer\tid-9\n1\n");
+        assert_eq!((s.vote_count(), s.skips, s.malformed), (1, 0, 1));
     }
 
     #[test]
@@ -268,25 +496,101 @@ mod tests {
     }
 
     #[test]
+    fn a_labellers_latest_answer_supersedes_her_earlier_ones() {
+        // ann: 1, 1, then corrects herself to 0; bob votes 1 once.
+        let bytes = file_of(&[
+            by("ann", Vote::HotDog, "2026-12-01T07:00:00Z", "a1"),
+            by("ann", Vote::HotDog, "2026-12-01T07:00:05Z", "a2"),
+            by("bob", Vote::HotDog, "2026-12-01T07:00:06Z", "b1"),
+            by("ann", Vote::NotHotDog, "2026-12-01T07:00:09Z", "a3"),
+        ]);
+        let f = LabelFile::parse(&bytes);
+        assert_eq!(
+            resolve(&f),
+            vec![
+                Standing::Superseded,
+                Standing::Superseded,
+                Standing::Current,
+                Standing::Current
+            ]
+        );
+        let s = ImageSummary::from_file(&f);
+        assert_eq!(
+            s.votes,
+            VoteCounts {
+                hotdog: 1,
+                not_hotdog: 1
+            }
+        );
+        assert_eq!((s.answers, s.superseded), (4, 2));
+        assert_eq!(s.last_answer_at.as_deref(), Some("2026-12-01T07:00:09Z"));
+    }
+
+    #[test]
+    fn latest_is_by_time_not_by_file_order() {
+        // Delivered out of order: the later answer was written first.
+        let bytes = file_of(&[
+            by("ann", Vote::NotHotDog, "2026-12-01T07:00:09.250Z", "late"),
+            by("ann", Vote::HotDog, "2026-12-01T07:00:09Z", "early"),
+        ]);
+        let s = ImageSummary::from_bytes(&bytes);
+        assert_eq!(
+            s.votes,
+            VoteCounts {
+                hotdog: 0,
+                not_hotdog: 1
+            }
+        );
+        // Same time: the later line wins.
+        let same = file_of(&[
+            by("ann", Vote::NotHotDog, "2026-12-01T07:00:09Z", "x"),
+            by("ann", Vote::HotDog, "2026-12-01T07:00:09Z", "y"),
+        ]);
+        assert_eq!(ImageSummary::from_bytes(&same).votes.hotdog, 1);
+    }
+
+    #[test]
+    fn a_skip_is_an_answer_not_a_vote() {
+        let bytes = file_of(&[
+            by("ann", Vote::HotDog, "2026-12-01T07:00:00Z", "a1"),
+            by("ann", AnswerKind::Skip, "2026-12-01T07:00:01Z", "a2"),
+            by("cat", AnswerKind::Skip, "2026-12-01T07:00:02Z", "c1"),
+            by("dan", AnswerKind::Skip, "2026-12-01T07:00:02Z", "d1"),
+            by("dan", Vote::NotHotDog, "2026-12-01T07:00:03Z", "d2"),
+        ]);
+        let s = ImageSummary::from_bytes(&bytes);
+        assert_eq!((s.vote_count(), s.skips, s.answers), (1, 2, 5));
+        assert!(s.answered_by("ann") && s.answered_by("cat") && s.answered_by("dan"));
+        assert!(!s.is_done(2) && s.is_done(1));
+    }
+
+    #[test]
+    fn anonymous_lines_never_collapse() {
+        let bytes = file_of(&[
+            by("", Vote::HotDog, "2026-12-01T07:00:00Z", "orig-1"),
+            by("", Vote::HotDog, "2026-12-01T07:00:00Z", "orig-2"),
+            by("", Vote::NotHotDog, "2026-12-01T07:00:00Z", "orig-3"),
+        ]);
+        let mut with_bare = bytes.clone();
+        with_bare.extend_from_slice(b"1\n");
+        let s = ImageSummary::from_bytes(&with_bare);
+        assert_eq!((s.vote_count(), s.anonymous_votes, s.superseded), (4, 4, 0));
+    }
+
+    #[test]
     fn append_skips_known_ids_and_keeps_old_bytes() {
         let (bytes, added) = append_answers(b"1\n0", &[answer(Vote::HotDog, "a")]);
         assert_eq!(added, 1);
         assert!(bytes.starts_with(b"1\n0\n1\t"));
         let again = [
             answer(Vote::HotDog, "a"),
-            answer(Vote::NotHotDog, "b"),
-            answer(Vote::NotHotDog, "b"),
+            answer(AnswerKind::Skip, "b"),
+            answer(AnswerKind::Skip, "b"),
         ];
         let (bytes2, added2) = append_answers(&bytes, &again);
         assert_eq!(added2, 1);
         let f = LabelFile::parse(&bytes2);
-        assert_eq!(
-            f.counts(),
-            VoteCounts {
-                hotdog: 2,
-                not_hotdog: 2
-            }
-        );
+        assert_eq!((f.lines.len(), f.malformed), (4, 0));
     }
 }
 
@@ -294,6 +598,35 @@ mod tests {
 mod properties {
     use super::*;
     use proptest::prelude::*;
+
+    fn kind() -> impl Strategy<Value = AnswerKind> {
+        prop_oneof![
+            Just(AnswerKind::Vote(Vote::HotDog)),
+            Just(AnswerKind::Vote(Vote::NotHotDog)),
+            Just(AnswerKind::Skip),
+        ]
+    }
+
+    /// (labeller index or anonymous, kind, second of the minute)
+    fn answers() -> impl Strategy<Value = Vec<(Option<u8>, AnswerKind, u8)>> {
+        proptest::collection::vec((proptest::option::of(0u8..4), kind(), 0u8..60), 0..24)
+    }
+
+    fn build(spec: &[(Option<u8>, AnswerKind, u8)]) -> Vec<u8> {
+        spec.iter()
+            .enumerate()
+            .map(|(i, (who, kind, sec))| {
+                Answer {
+                    kind: *kind,
+                    at: format!("2026-12-01T07:00:{sec:02}Z"),
+                    labeller: who.map(|w| format!("l{w}")).unwrap_or_default(),
+                    answer_id: format!("id{i}"),
+                }
+                .to_line()
+            })
+            .collect::<String>()
+            .into_bytes()
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1000))]
@@ -303,12 +636,14 @@ mod properties {
             let f = LabelFile::parse(&bytes);
             let non_blank = String::from_utf8_lossy(&bytes).split('\n').filter(|l| !l.trim().is_empty()).count();
             prop_assert_eq!(f.lines.len() + f.malformed, non_blank);
+            let s = ImageSummary::from_file(&f);
+            prop_assert_eq!(s.answers, f.lines.len() as u64);
         }
 
         #[test]
         fn appended_answers_always_read_back(names in proptest::collection::vec(any::<String>(), 1..5)) {
             let answers: Vec<Answer> = names.iter().enumerate().map(|(i, n)| Answer {
-                vote: if i % 2 == 0 { Vote::HotDog } else { Vote::NotHotDog },
+                kind: [AnswerKind::Vote(Vote::HotDog), AnswerKind::Vote(Vote::NotHotDog), AnswerKind::Skip][i % 3],
                 at: n.clone(),
                 labeller: n.clone(),
                 answer_id: format!("id{i}{n}"),
@@ -317,6 +652,54 @@ mod properties {
             let f = LabelFile::parse(&bytes);
             prop_assert_eq!(f.malformed, 0);
             prop_assert_eq!(f.lines.len(), 1 + added);
+        }
+
+        /// Each named labeller counts at most once (vote or skip), with her latest answer;
+        /// every anonymous line counts once; nothing is lost from `answers`.
+        #[test]
+        fn one_current_answer_per_labeller(spec in answers()) {
+            let s = ImageSummary::from_bytes(&build(&spec));
+            let mut latest: HashMap<u8, (u8, usize, AnswerKind)> = HashMap::new();
+            let mut anon = VoteCounts::default();
+            for (i, (who, kind, sec)) in spec.iter().enumerate() {
+                match who {
+                    Some(w) => {
+                        let e = latest.entry(*w).or_insert((*sec, i, *kind));
+                        if (*sec, i) >= (e.0, e.1) { *e = (*sec, i, *kind); }
+                    }
+                    None => if let Some(v) = kind.vote() { anon.add(v) },
+                }
+            }
+            let anon_skips = spec.iter().filter(|(w, k, _)| w.is_none() && *k == AnswerKind::Skip).count() as u64;
+            let mut votes = anon;
+            let mut skips = anon_skips;
+            for (_, _, kind) in latest.values() {
+                match kind.vote() { Some(v) => votes.add(v), None => skips += 1 }
+            }
+            prop_assert_eq!(s.votes, votes);
+            prop_assert_eq!(s.skips, skips);
+            prop_assert_eq!(s.anonymous_votes, anon.total());
+            prop_assert_eq!(s.labellers.len(), latest.len());
+            prop_assert_eq!(s.answers, spec.len() as u64);
+            prop_assert_eq!(s.superseded + latest.len() as u64 + anon.total() + anon_skips, spec.len() as u64);
+        }
+
+        /// Appending a labeller's new answer never changes anyone else's standing.
+        #[test]
+        fn a_new_answer_only_supersedes_its_own_labeller(spec in answers(), who in 0u8..4, kind in kind()) {
+            let before = build(&spec);
+            let extra = Answer { kind, at: "2026-12-01T07:01:00Z".into(), labeller: format!("l{who}"), answer_id: "new".into() };
+            let (after, _) = append_answers(&before, &[extra]);
+            let (fb, fa) = (LabelFile::parse(&before), LabelFile::parse(&after));
+            let (rb, ra) = (resolve(&fb), resolve(&fa));
+            for (i, line) in fb.lines.iter().enumerate() {
+                if line.labeller() != Some(format!("l{who}").as_str()) {
+                    prop_assert_eq!(rb[i], ra[i]);
+                } else {
+                    prop_assert_eq!(ra[i], Standing::Superseded);
+                }
+            }
+            prop_assert_eq!(ra.last().copied(), Some(Standing::Current));
         }
     }
 }

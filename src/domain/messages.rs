@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::label_file::{Answer, Vote};
+use super::label_file::{Answer, AnswerKind, Vote};
 use super::numbers::SummaryJson;
 
 /// Message attribute naming the queue a reply goes to.
@@ -22,11 +22,22 @@ pub struct ComputeReply {
     pub error: Option<String>,
 }
 
-/// One round of answers from one labeller, as sent to the label queue.
+/// One answer for one image, as it travels: kept in the outbox, sent in a submission,
+/// decoded by the worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageAnswer {
+    pub image: String,
+    pub answer: Answer,
+}
+
+/// One labeller's answers, as sent to the label queue. Version 1 carries votes only
+/// (`vote`: 1 or 0) and is what vote-only submissions still use, so workers of the
+/// previous release keep writing them; version 2 carries any kind (`answer`: the line
+/// format's first field, `1`, `0` or `s`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelSubmission {
-    /// Format version, 1.
+    /// Format version, 1 or 2.
     pub v: u32,
     pub labeller: String,
     pub answers: Vec<SubmittedAnswer>,
@@ -36,8 +47,12 @@ pub struct LabelSubmission {
 #[serde(deny_unknown_fields)]
 pub struct SubmittedAnswer {
     pub image: String,
-    /// 1 = hot dog, 0 = not.
-    pub vote: u8,
+    /// Version 1: 1 = hot dog, 0 = not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote: Option<u8>,
+    /// Version 2: the answer kind's code (`1`, `0`, `s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
     pub answer_id: String,
     pub at: String,
 }
@@ -46,12 +61,14 @@ pub struct SubmittedAnswer {
 pub enum SubmissionError {
     #[error("the label message is not valid JSON of the expected shape: {0}")]
     Schema(String),
-    #[error("the label message has version {0}; this worker reads version 1")]
+    #[error("the label message has version {0}; this worker reads versions 1 and 2")]
     Version(u32),
     #[error("the label message has no answers")]
     NoAnswers,
     #[error("vote {0} for \"{1}\" is not 0 or 1")]
     BadVote(u8, String),
+    #[error("answer \"{0}\" for \"{1}\" is not 1, 0 or s")]
+    BadAnswer(String, String),
     #[error("an answer has an empty image name or answer id")]
     MissingField,
 }
@@ -59,27 +76,37 @@ pub enum SubmissionError {
 pub const MAX_ANSWERS_PER_SUBMISSION: usize = 100;
 
 impl LabelSubmission {
-    pub fn new(labeller: &str, answers: Vec<(String, Vote, String, String)>) -> LabelSubmission {
+    /// One labeller's answers (their `labeller` fields are not used: the message names her
+    /// once). Version 1 when they are all votes, else version 2.
+    pub fn new(labeller: &str, answers: &[ImageAnswer]) -> LabelSubmission {
+        let all_votes = answers.iter().all(|a| a.answer.kind.vote().is_some());
         LabelSubmission {
-            v: 1,
+            v: if all_votes { 1 } else { 2 },
             labeller: labeller.to_string(),
             answers: answers
-                .into_iter()
-                .map(|(image, vote, answer_id, at)| SubmittedAnswer {
-                    image,
-                    vote: if vote == Vote::HotDog { 1 } else { 0 },
-                    answer_id,
-                    at,
+                .iter()
+                .map(|a| {
+                    let (vote, answer) = match (all_votes, a.answer.kind.vote()) {
+                        (true, Some(v)) => (Some(u8::from(v == Vote::HotDog)), None),
+                        _ => (None, Some(a.answer.kind.code().to_string())),
+                    };
+                    SubmittedAnswer {
+                        image: a.image.clone(),
+                        vote,
+                        answer,
+                        answer_id: a.answer.answer_id.clone(),
+                        at: a.answer.at.clone(),
+                    }
                 })
                 .collect(),
         }
     }
 
-    /// Reads and checks a message body; returns `(image, answer)` pairs.
-    pub fn decode(body: &str) -> Result<Vec<(String, Answer)>, SubmissionError> {
+    /// Reads and checks a message body.
+    pub fn decode(body: &str) -> Result<Vec<ImageAnswer>, SubmissionError> {
         let s: LabelSubmission = serde_json::from_str(body)
             .map_err(|e| SubmissionError::Schema(truncate(&e.to_string())))?;
-        if s.v != 1 {
+        if s.v != 1 && s.v != 2 {
             return Err(SubmissionError::Version(s.v));
         }
         if s.answers.is_empty() {
@@ -91,26 +118,40 @@ impl LabelSubmission {
                 s.answers.len()
             )));
         }
+        // An empty name would read back as anonymous: a named labeller counts once.
+        let labeller = super::names::labeller_name(&s.labeller);
         s.answers
             .into_iter()
             .map(|a| {
-                let vote = match a.vote {
-                    1 => Vote::HotDog,
-                    0 => Vote::NotHotDog,
-                    other => return Err(SubmissionError::BadVote(other, truncate(&a.image))),
+                let kind = match (s.v, a.vote, a.answer.as_deref()) {
+                    (1, Some(1), None) => AnswerKind::Vote(Vote::HotDog),
+                    (1, Some(0), None) => AnswerKind::Vote(Vote::NotHotDog),
+                    (1, Some(other), None) => {
+                        return Err(SubmissionError::BadVote(other, truncate(&a.image)));
+                    }
+                    (2, None, Some(code)) => AnswerKind::from_code(code).ok_or_else(|| {
+                        SubmissionError::BadAnswer(truncate(code), truncate(&a.image))
+                    })?,
+                    _ => {
+                        return Err(SubmissionError::Schema(format!(
+                            "version {} answers carry `{}`",
+                            s.v,
+                            if s.v == 1 { "vote" } else { "answer" }
+                        )));
+                    }
                 };
                 if a.image.is_empty() || a.answer_id.is_empty() {
                     return Err(SubmissionError::MissingField);
                 }
-                Ok((
-                    a.image,
-                    Answer {
-                        vote,
+                Ok(ImageAnswer {
+                    image: a.image,
+                    answer: Answer {
+                        kind,
                         at: a.at,
-                        labeller: s.labeller.clone(),
+                        labeller: labeller.clone(),
                         answer_id: a.answer_id,
                     },
-                ))
+                })
             })
             .collect()
     }
@@ -124,17 +165,45 @@ fn truncate(s: &str) -> String {
 mod tests {
     use super::*;
 
+    fn given(image: &str, kind: AnswerKind, id: &str) -> ImageAnswer {
+        ImageAnswer {
+            image: image.into(),
+            answer: Answer {
+                kind,
+                at: "t".into(),
+                labeller: "ann".into(),
+                answer_id: id.into(),
+            },
+        }
+    }
+
     #[test]
-    fn submissions_round_trip() {
+    fn vote_only_submissions_stay_version_1() {
         let s = LabelSubmission::new(
             "ann",
-            vec![("1.jpg".into(), Vote::HotDog, "id".into(), "t".into())],
+            &[given("1.jpg", AnswerKind::Vote(Vote::HotDog), "id")],
         );
         let body = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            body,
+            r#"{"v":1,"labeller":"ann","answers":[{"image":"1.jpg","vote":1,"answer_id":"id","at":"t"}]}"#
+        );
         let decoded = LabelSubmission::decode(&body).unwrap();
-        assert_eq!(decoded[0].0, "1.jpg");
-        assert_eq!(decoded[0].1.vote, Vote::HotDog);
-        assert_eq!(decoded[0].1.labeller, "ann");
+        assert_eq!(decoded[0].image, "1.jpg");
+        assert_eq!(decoded[0].answer.kind, AnswerKind::Vote(Vote::HotDog));
+        assert_eq!(decoded[0].answer.labeller, "ann");
+    }
+
+    #[test]
+    fn skips_travel_in_version_2() {
+        let answers = [
+            given("1.jpg", AnswerKind::Skip, "a"),
+            given("2.jpg", AnswerKind::Vote(Vote::NotHotDog), "b"),
+        ];
+        let body = serde_json::to_string(&LabelSubmission::new("ann", &answers)).unwrap();
+        assert!(body.starts_with(r#"{"v":2,"#), "{body}");
+        let decoded = LabelSubmission::decode(&body).unwrap();
+        assert_eq!(decoded, answers.to_vec());
     }
 
     #[test]
@@ -152,8 +221,8 @@ mod tests {
             Err(SubmissionError::NoAnswers)
         );
         assert_eq!(
-            LabelSubmission::decode(r#"{"v":2,"labeller":"a","answers":[]}"#),
-            Err(SubmissionError::Version(2))
+            LabelSubmission::decode(r#"{"v":3,"labeller":"a","answers":[]}"#),
+            Err(SubmissionError::Version(3))
         );
         assert!(matches!(
             LabelSubmission::decode(
@@ -163,9 +232,37 @@ mod tests {
         ));
         assert!(matches!(
             LabelSubmission::decode(
+                r#"{"v":2,"labeller":"a","answers":[{"image":"x","answer":"!1","answer_id":"i","at":"t"}]}"#
+            ),
+            Err(SubmissionError::BadAnswer(_, _))
+        ));
+        // A skip in a version-1 message, or a version-2 answer without its code.
+        assert!(matches!(
+            LabelSubmission::decode(
+                r#"{"v":1,"labeller":"a","answers":[{"image":"x","answer":"s","answer_id":"i","at":"t"}]}"#
+            ),
+            Err(SubmissionError::Schema(_))
+        ));
+        assert!(matches!(
+            LabelSubmission::decode(
+                r#"{"v":2,"labeller":"a","answers":[{"image":"x","vote":1,"answer_id":"i","at":"t"}]}"#
+            ),
+            Err(SubmissionError::Schema(_))
+        ));
+        assert!(matches!(
+            LabelSubmission::decode(
                 r#"{"v":1,"labeller":"a","answers":[{"image":"x","vote":1,"answer_id":"i","at":"t","extra":1}]}"#
             ),
             Err(SubmissionError::Schema(_))
         ));
+    }
+
+    #[test]
+    fn an_empty_labeller_is_not_anonymous() {
+        let a = LabelSubmission::decode(
+            r#"{"v":1,"labeller":"","answers":[{"image":"x","vote":1,"answer_id":"i","at":"t"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(a[0].answer.labeller, "anonymous");
     }
 }

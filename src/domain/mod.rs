@@ -1,11 +1,14 @@
 //! The rules of the product, free of I/O: numbers and their summary, the label-file
-//! format, vote statistics, round sampling, export formats and the queue message shapes.
+//! format and which answers count, vote statistics, round sampling and claims, export
+//! formats, the queue message shapes, and importing the original system's labels.
 
+pub mod claims;
 pub mod export;
 pub mod label_file;
 pub mod messages;
 pub mod names;
 pub mod numbers;
+pub mod original;
 pub mod sampling;
 pub mod stats;
 

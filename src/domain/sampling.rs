@@ -1,95 +1,420 @@
-//! Choosing a labelling round: up to 4 distinct random images, preferring ones this
-//! labeller has not labelled yet, then ones not shown in the previous round.
+//! Choosing a labelling round. An image with `votes_per_image` current votes is done and
+//! leaves the pool; a labeller is never shown an image she has answered (vote or skip);
+//! images held by other labellers (claims) count as votes on their way, so labellers at
+//! work together do not all get the last images; among the rest, fewest votes first,
+//! random among equals. When nothing is left for her, `NothingLeft` says why, in figures.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use super::claims::Claim;
+use super::label_file::ImageSummary;
 
 pub const ROUND_SIZE: usize = 4;
 
-/// Picks up to `n` distinct images. Unlabelled-by-me images come first; among the rest,
-/// images not in `avoid` (the last round) are preferred.
-pub fn pick_round(
+/// One image as the sampler sees it, for one labeller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolImage {
+    pub name: String,
+    /// Current votes in its label file.
+    pub votes: u64,
+    /// Other labellers holding it (shown it, not answered yet).
+    pub held_by_others: u64,
+    /// She answered it (in the file, or sent and not yet written).
+    pub answered_by_me: bool,
+}
+
+/// The pool for labeller `me`: `images` (the store's listing), their label-file summaries,
+/// everyone's claims, and the images she answered that may not be in the files yet.
+pub fn pool(
     images: &[String],
-    labelled_by_me: &HashSet<String>,
-    avoid: &HashSet<String>,
-    n: usize,
-    rng: &mut fastrand::Rng,
-) -> Vec<String> {
-    let mut tiers: [Vec<&String>; 4] = Default::default();
-    for image in images {
-        let tier =
-            usize::from(labelled_by_me.contains(image)) * 2 + usize::from(avoid.contains(image));
-        tiers[tier].push(image);
-    }
-    let mut round = Vec::with_capacity(n);
-    let mut seen = HashSet::new();
-    for tier in tiers.iter_mut() {
-        rng.shuffle(tier);
-        for image in tier.iter() {
-            if round.len() == n {
-                return round;
-            }
-            if seen.insert(*image) {
-                round.push((*image).clone());
-            }
+    summaries: &HashMap<String, ImageSummary>,
+    claims: &[Claim],
+    me: &str,
+    answered_not_yet_written: &HashSet<String>,
+    now_ms: i64,
+) -> Vec<PoolImage> {
+    let mut held: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for c in claims {
+        if c.expires_ms > now_ms && c.labeller != me {
+            held.entry(c.image.as_str())
+                .or_default()
+                .insert(c.labeller.as_str());
         }
     }
-    round
+    let empty = ImageSummary::default();
+    images
+        .iter()
+        .map(|name| {
+            let summary = summaries.get(name).unwrap_or(&empty);
+            // A claim by someone whose answer is already in the file is spent.
+            let held_by_others = held.get(name.as_str()).map_or(0, |who| {
+                who.iter().filter(|w| !summary.answered_by(w)).count() as u64
+            });
+            PoolImage {
+                name: name.clone(),
+                votes: summary.vote_count(),
+                held_by_others,
+                answered_by_me: summary.answered_by(me) || answered_not_yet_written.contains(name),
+            }
+        })
+        .collect()
+}
+
+/// Why a labeller has no round, in figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NothingLeft {
+    pub done: usize,
+    pub total: usize,
+    /// Not done, but she answered them.
+    pub answered_by_me: usize,
+    /// Not done, but other labellers hold the votes they still need right now.
+    pub held_by_others: usize,
+    pub votes_per_image: u64,
+}
+
+impl fmt::Display for NothingLeft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.total == 0 {
+            return write!(
+                f,
+                "there are no images yet; upload some (`a`, or `hotdog-tui upload`)"
+            );
+        }
+        if self.held_by_others > 0 {
+            return write!(
+                f,
+                "nothing left for you right now: {} done of {}, and the {} still needing votes are being labelled by others; new rounds show here if one is left unanswered",
+                self.done, self.total, self.held_by_others
+            );
+        }
+        write!(
+            f,
+            "you have voted on every image that still needs votes: {} done of {}; upload more or raise votes-per-image (now {})",
+            self.done, self.total, self.votes_per_image
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoundChoice {
+    Round(Vec<String>),
+    NothingLeft(NothingLeft),
+}
+
+/// Up to `n` distinct images for her next round, leaving out `exclude` (the round she has
+/// on screen). Fewest votes (counting held ones) first; random among equals.
+pub fn choose_round(
+    pool: &[PoolImage],
+    votes_per_image: u64,
+    exclude: &HashSet<String>,
+    n: usize,
+    rng: &mut fastrand::Rng,
+) -> RoundChoice {
+    let mut open: Vec<&PoolImage> = Vec::new();
+    let mut seen = HashSet::new();
+    let (mut done, mut answered, mut held) = (0, 0, 0);
+    for p in pool {
+        if !seen.insert(p.name.as_str()) {
+            continue;
+        }
+        if p.votes >= votes_per_image {
+            done += 1;
+        } else if p.answered_by_me {
+            answered += 1;
+        } else if p.votes + p.held_by_others >= votes_per_image {
+            held += 1;
+        } else if !exclude.contains(&p.name) {
+            open.push(p);
+        }
+    }
+    if open.is_empty() {
+        return RoundChoice::NothingLeft(NothingLeft {
+            done,
+            total: seen.len(),
+            answered_by_me: answered,
+            held_by_others: held,
+            votes_per_image,
+        });
+    }
+    rng.shuffle(&mut open);
+    // Stable: the shuffle decides the order among equals.
+    open.sort_by_key(|p| p.votes + p.held_by_others);
+    RoundChoice::Round(open.iter().take(n).map(|p| p.name.clone()).collect())
+}
+
+/// Images with `votes_per_image` current votes, of all listed.
+pub fn progress(
+    images: &[String],
+    summaries: &HashMap<String, ImageSummary>,
+    votes_per_image: u64,
+) -> (usize, usize) {
+    let done = images
+        .iter()
+        .filter(|i| {
+            summaries
+                .get(*i)
+                .is_some_and(|s| s.is_done(votes_per_image))
+        })
+        .count();
+    (done, images.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::label_file::{Answer, AnswerKind, Vote, append_answers};
 
     fn names(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("{i}.jpg")).collect()
     }
 
+    fn summary(votes: &[(&str, AnswerKind)]) -> ImageSummary {
+        let answers: Vec<Answer> = votes
+            .iter()
+            .enumerate()
+            .map(|(i, (who, kind))| Answer {
+                kind: *kind,
+                at: "2026-12-01T07:00:00Z".into(),
+                labeller: (*who).into(),
+                answer_id: format!("id{i}"),
+            })
+            .collect();
+        ImageSummary::from_bytes(&append_answers(b"", &answers).0)
+    }
+
+    fn open(name: &str, votes: u64) -> PoolImage {
+        PoolImage {
+            name: name.into(),
+            votes,
+            held_by_others: 0,
+            answered_by_me: false,
+        }
+    }
+
+    fn round(choice: RoundChoice) -> Vec<String> {
+        match choice {
+            RoundChoice::Round(r) => r,
+            RoundChoice::NothingLeft(n) => panic!("nothing left: {n}"),
+        }
+    }
+
     #[test]
     fn four_distinct_images() {
         let mut rng = fastrand::Rng::with_seed(1);
-        let round = pick_round(&names(20), &HashSet::new(), &HashSet::new(), 4, &mut rng);
-        assert_eq!(round.len(), 4);
-        assert_eq!(round.iter().collect::<HashSet<_>>().len(), 4);
+        let pool: Vec<PoolImage> = names(20).iter().map(|n| open(n, 0)).collect();
+        let r = round(choose_round(&pool, 3, &HashSet::new(), 4, &mut rng));
+        assert_eq!(r.len(), 4);
+        assert_eq!(r.iter().collect::<HashSet<_>>().len(), 4);
     }
 
     #[test]
-    fn fewer_when_fewer_exist_and_none_when_empty() {
-        let mut rng = fastrand::Rng::with_seed(2);
-        assert_eq!(
-            pick_round(&names(2), &HashSet::new(), &HashSet::new(), 4, &mut rng).len(),
-            2
-        );
-        assert!(pick_round(&[], &HashSet::new(), &HashSet::new(), 4, &mut rng).is_empty());
-        let dup = vec!["a".to_string(), "a".to_string()];
-        assert_eq!(
-            pick_round(&dup, &HashSet::new(), &HashSet::new(), 4, &mut rng),
-            vec!["a".to_string()]
-        );
-    }
-
-    #[test]
-    fn prefers_images_not_labelled_by_me() {
-        let all = names(10);
-        let mine: HashSet<String> = all[..6].iter().cloned().collect();
-        for seed in 0..50 {
+    fn fewest_votes_first() {
+        let pool = vec![
+            open("a", 2),
+            open("b", 0),
+            open("c", 1),
+            open("d", 0),
+            open("e", 2),
+        ];
+        for seed in 0..30 {
             let mut rng = fastrand::Rng::with_seed(seed);
-            let round = pick_round(&all, &mine, &HashSet::new(), 4, &mut rng);
-            assert!(round.iter().all(|r| !mine.contains(r)), "{round:?}");
+            let r = round(choose_round(&pool, 3, &HashSet::new(), 3, &mut rng));
+            let first_two: HashSet<&str> = r[..2].iter().map(String::as_str).collect();
+            assert_eq!(first_two, HashSet::from(["b", "d"]));
+            assert_eq!(r[2], "c");
         }
-        // only 2 unlabelled: both come first, then 2 labelled ones
-        let mine: HashSet<String> = all[..8].iter().cloned().collect();
-        let mut rng = fastrand::Rng::with_seed(3);
-        let round = pick_round(&all, &mine, &HashSet::new(), 4, &mut rng);
-        assert!(!mine.contains(&round[0]) && !mine.contains(&round[1]));
-        assert!(mine.contains(&round[2]) && mine.contains(&round[3]));
     }
 
     #[test]
-    fn avoids_the_last_round_when_it_can() {
-        let all = names(8);
-        let last: HashSet<String> = all[..4].iter().cloned().collect();
-        let mut rng = fastrand::Rng::with_seed(4);
-        let round = pick_round(&all, &HashSet::new(), &last, 4, &mut rng);
-        assert!(round.iter().all(|r| !last.contains(r)));
+    fn random_among_equals() {
+        let pool: Vec<PoolImage> = names(8).iter().map(|n| open(n, 1)).collect();
+        let firsts: HashSet<String> = (0..40)
+            .map(|seed| {
+                let mut rng = fastrand::Rng::with_seed(seed);
+                round(choose_round(&pool, 3, &HashSet::new(), 1, &mut rng)).remove(0)
+            })
+            .collect();
+        assert!(firsts.len() >= 5, "{firsts:?}");
+    }
+
+    #[test]
+    fn done_answered_held_and_excluded_images_are_left_out() {
+        let mut summaries = HashMap::new();
+        summaries.insert(
+            "done.jpg".to_string(),
+            summary(&[
+                ("a", AnswerKind::Vote(Vote::HotDog)),
+                ("b", AnswerKind::Vote(Vote::HotDog)),
+                ("", AnswerKind::Vote(Vote::NotHotDog)),
+            ]),
+        );
+        summaries.insert(
+            "skipped.jpg".to_string(),
+            summary(&[("ann", AnswerKind::Skip)]),
+        );
+        summaries.insert(
+            "voted.jpg".to_string(),
+            summary(&[("ann", AnswerKind::Vote(Vote::HotDog))]),
+        );
+        // Two votes and a third labeller holding it: no room left.
+        summaries.insert(
+            "held.jpg".to_string(),
+            summary(&[
+                ("a", AnswerKind::Vote(Vote::HotDog)),
+                ("b", AnswerKind::Vote(Vote::HotDog)),
+            ]),
+        );
+        let images: Vec<String> = [
+            "done.jpg",
+            "skipped.jpg",
+            "voted.jpg",
+            "held.jpg",
+            "sent.jpg",
+            "shown.jpg",
+            "free.jpg",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let claims = vec![
+            Claim {
+                image: "held.jpg".into(),
+                labeller: "cat".into(),
+                claimed_ms: 0,
+                expires_ms: 1000,
+            },
+            // Expired, or her own: neither holds anything.
+            Claim {
+                image: "free.jpg".into(),
+                labeller: "dan".into(),
+                claimed_ms: 0,
+                expires_ms: 10,
+            },
+            Claim {
+                image: "free.jpg".into(),
+                labeller: "ann".into(),
+                claimed_ms: 0,
+                expires_ms: 1000,
+            },
+        ];
+        let sent = HashSet::from(["sent.jpg".to_string()]);
+        let p = pool(&images, &summaries, &claims, "ann", &sent, 500);
+        let exclude = HashSet::from(["shown.jpg".to_string()]);
+        let mut rng = fastrand::Rng::with_seed(7);
+        assert_eq!(
+            round(choose_round(&p, 3, &exclude, 4, &mut rng)),
+            vec!["free.jpg".to_string()]
+        );
+        let nothing = HashSet::from(["shown.jpg".to_string(), "free.jpg".to_string()]);
+        let RoundChoice::NothingLeft(left) = choose_round(&p, 3, &nothing, 4, &mut rng) else {
+            panic!("expected nothing left");
+        };
+        assert_eq!(
+            left,
+            NothingLeft {
+                done: 1,
+                total: 7,
+                answered_by_me: 3,
+                held_by_others: 1,
+                votes_per_image: 3
+            }
+        );
+        // After cat's answer lands, her claim is spent and the image is open again.
+        let mut with_cat = summaries.clone();
+        with_cat.insert(
+            "held.jpg".to_string(),
+            summary(&[
+                ("a", AnswerKind::Vote(Vote::HotDog)),
+                ("cat", AnswerKind::Skip),
+            ]),
+        );
+        let p = pool(&images, &with_cat, &claims, "ann", &sent, 500);
+        assert_eq!(
+            round(choose_round(&p, 3, &nothing, 4, &mut rng)),
+            vec!["held.jpg".to_string()]
+        );
+    }
+
+    #[test]
+    fn nothing_left_says_why_in_figures() {
+        let left = NothingLeft {
+            done: 57,
+            total: 60,
+            answered_by_me: 3,
+            held_by_others: 0,
+            votes_per_image: 3,
+        };
+        assert_eq!(
+            left.to_string(),
+            "you have voted on every image that still needs votes: 57 done of 60; upload more or raise votes-per-image (now 3)"
+        );
+        let held = NothingLeft {
+            held_by_others: 2,
+            ..left
+        };
+        assert!(
+            held.to_string().contains("being labelled by others"),
+            "{held}"
+        );
+    }
+
+    #[test]
+    fn progress_counts_done_images() {
+        let mut summaries = HashMap::new();
+        summaries.insert(
+            "a".to_string(),
+            summary(&[("x", AnswerKind::Vote(Vote::HotDog))]),
+        );
+        summaries.insert("b".to_string(), summary(&[("x", AnswerKind::Skip)]));
+        let images = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        assert_eq!(progress(&images, &summaries, 1), (1, 3));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Whatever the pool: a round is distinct images, none done, answered, fully held
+        /// or excluded, and no left-out image has fewer votes than one that was picked
+        /// over it, except through the round size.
+        #[test]
+        fn rounds_respect_the_rules(
+            spec in proptest::collection::vec((0u64..5, 0u64..3, any::<bool>(), any::<bool>()), 0..30),
+            n_votes in 1u64..5,
+            size in 1usize..6,
+            seed in any::<u64>(),
+        ) {
+            let pool: Vec<PoolImage> = spec.iter().enumerate().map(|(i, (v, h, a, _))| PoolImage {
+                name: format!("{}.jpg", i % 25), votes: *v, held_by_others: *h, answered_by_me: *a,
+            }).collect();
+            let exclude: HashSet<String> = spec.iter().enumerate().filter(|(_, s)| s.3).map(|(i, _)| format!("{}.jpg", i % 25)).collect();
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let first: HashMap<&str, &PoolImage> = pool.iter().rev().map(|p| (p.name.as_str(), p)).collect();
+            let eligible = |p: &PoolImage| p.votes < n_votes && !p.answered_by_me
+                && p.votes + p.held_by_others < n_votes && !exclude.contains(&p.name);
+            match choose_round(&pool, n_votes, &exclude, size, &mut rng) {
+                RoundChoice::Round(r) => {
+                    prop_assert!(!r.is_empty() && r.len() <= size);
+                    prop_assert_eq!(r.iter().collect::<HashSet<_>>().len(), r.len());
+                    for name in &r {
+                        prop_assert!(eligible(first[name.as_str()]));
+                    }
+                    let worst = r.iter().map(|n| first[n.as_str()].votes + first[n.as_str()].held_by_others).max().unwrap_or(0);
+                    let left_better = first.values().filter(|p| eligible(p) && !r.contains(&p.name))
+                        .any(|p| p.votes + p.held_by_others < worst);
+                    prop_assert!(!left_better);
+                }
+                RoundChoice::NothingLeft(left) => {
+                    prop_assert!(first.values().all(|p| !eligible(p)));
+                    prop_assert_eq!(left.total, first.len());
+                }
+            }
+        }
     }
 }

@@ -1,8 +1,13 @@
-//! Vote statistics per image and in total: counts, percentages, majority and agreement.
+//! Vote statistics per image and in total: counts, percentages, majority and agreement,
+//! all over current votes (one per labeller, see `label_file::resolve`), plus dataset
+//! progress: how many images have the votes they need.
 
 use serde::{Deserialize, Serialize};
 
-use super::label_file::{LabelFile, VoteCounts};
+use super::label_file::{ImageSummary, LabelFile, VoteCounts};
+
+/// Votes an image needs before it leaves the labelling pool, unless configured otherwise.
+pub const DEFAULT_VOTES_PER_IMAGE: u64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,6 +33,7 @@ impl Majority {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageStats {
     pub image: String,
+    /// Current votes: labellers whose latest answer is a vote, plus anonymous votes.
     pub votes: u64,
     pub hotdog: u64,
     pub not_hotdog: u64,
@@ -36,9 +42,15 @@ pub struct ImageStats {
     pub majority: Majority,
     /// Share of votes for the majority label, 0..=1 (0.5 for a tie, 0 with no votes).
     pub agreement: f64,
+    /// Every answer line in the file, superseded ones and skips included.
+    pub answers: u64,
+    /// Labellers whose latest answer is a skip.
+    pub skips: u64,
+    /// Has the votes it needs (`votes-per-image`): no longer shown to labellers.
+    pub done: bool,
     /// Lines of the label file that could not be read.
     pub malformed_lines: usize,
-    /// Latest answer time in the file, if any answer carries one.
+    /// Latest time among the current answers, if any carries one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_answer_at: Option<String>,
 }
@@ -76,22 +88,25 @@ impl ImageStats {
             not_hotdog_pct: pct(counts.not_hotdog),
             majority,
             agreement,
+            answers: votes,
+            skips: 0,
+            done: false,
             malformed_lines,
             last_answer_at: None,
         }
     }
 
-    pub fn from_file(image: &str, file: &LabelFile) -> ImageStats {
-        let mut s = ImageStats::from_counts(image, file.counts(), file.malformed);
-        s.last_answer_at = file
-            .lines
-            .iter()
-            .filter_map(|l| match l {
-                super::label_file::LabelLine::Full(a) => Some(a.at.clone()),
-                super::label_file::LabelLine::Bare(_) => None,
-            })
-            .max();
+    pub fn from_summary(image: &str, summary: &ImageSummary, votes_per_image: u64) -> ImageStats {
+        let mut s = ImageStats::from_counts(image, summary.votes, summary.malformed);
+        s.answers = summary.answers;
+        s.skips = summary.skips;
+        s.done = summary.is_done(votes_per_image);
+        s.last_answer_at = summary.last_answer_at.clone();
         s
+    }
+
+    pub fn from_file(image: &str, file: &LabelFile, votes_per_image: u64) -> ImageStats {
+        ImageStats::from_summary(image, &ImageSummary::from_file(file), votes_per_image)
     }
 
     pub fn no_votes(image: &str) -> ImageStats {
@@ -104,7 +119,13 @@ impl ImageStats {
 pub struct Totals {
     pub images: usize,
     pub labelled_images: usize,
+    /// Images with the votes they need.
+    pub done_images: usize,
+    /// Current votes (one per labeller per image).
     pub votes: u64,
+    /// Every answer line, superseded ones and skips included.
+    pub answers: u64,
+    pub skips: u64,
     pub hotdog: u64,
     pub not_hotdog: u64,
     pub hotdog_pct: f64,
@@ -126,7 +147,10 @@ pub fn totals(images: &[ImageStats]) -> Totals {
     Totals {
         images: images.len(),
         labelled_images: images.iter().filter(|s| s.votes > 0).count(),
+        done_images: images.iter().filter(|s| s.done).count(),
         votes,
+        answers: images.iter().map(|s| s.answers).sum(),
+        skips: images.iter().map(|s| s.skips).sum(),
         hotdog,
         not_hotdog,
         hotdog_pct: pct(hotdog),
@@ -210,6 +234,23 @@ mod tests {
         assert_eq!(n.majority, Majority::NoVotes);
         assert_eq!(n.majority.label(), "no votes yet");
         assert_eq!(n.hotdog_pct, 0.0);
+    }
+
+    #[test]
+    fn stats_count_current_votes_and_progress() {
+        let file = LabelFile::parse(
+            b"1\t2026-12-01T07:00:00Z\tann\ta1\n1\t2026-12-01T07:00:01Z\tann\ta2\n0\t2026-12-01T07:00:02Z\tann\ta3\ns\t2026-12-01T07:00:03Z\tbob\tb1\n1\n",
+        );
+        let s = ImageStats::from_file("x.jpg", &file, 2);
+        assert_eq!(
+            (s.votes, s.hotdog, s.not_hotdog, s.answers, s.skips),
+            (2, 1, 1, 5, 1)
+        );
+        assert_eq!(s.majority, Majority::Tie);
+        assert!(s.done);
+        assert!(!ImageStats::from_file("x.jpg", &file, 3).done);
+        let t = totals(&[s, ImageStats::no_votes("y.jpg")]);
+        assert_eq!((t.done_images, t.votes, t.answers, t.skips), (1, 2, 5, 1));
     }
 
     #[test]

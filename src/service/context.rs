@@ -25,6 +25,10 @@ pub struct AppContext {
     pub names: ResourceNames,
     pub user: String,
     pub max_image_bytes: u64,
+    /// Current votes an image needs before it leaves the labelling pool.
+    pub votes_per_image: u64,
+    /// Holds the outbox (`service::outbox`).
+    pub state_dir: std::path::PathBuf,
 }
 
 /// Prefix of the per-client reply queues, so the worker and `setup --prune` can find them.
@@ -132,6 +136,8 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
         names: settings.names.clone(),
         user: settings.user.clone(),
         max_image_bytes: settings.max_image_bytes,
+        votes_per_image: settings.votes_per_image,
+        state_dir: settings.state_dir.clone(),
     };
     report.new_store = fresh;
     Ok((ctx, report))

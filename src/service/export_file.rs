@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::domain::export::{ExportFormat, ExportSummary, to_csv, to_manifest};
+use crate::domain::export::{ExportFilter, ExportFormat, ExportSummary, to_csv, to_manifest};
 use crate::domain::stats::ImageStats;
 use crate::service::context::AppContext;
 
@@ -10,23 +10,38 @@ pub fn render(
     ctx: &AppContext,
     stats: &[ImageStats],
     format: ExportFormat,
+    filter: ExportFilter,
 ) -> (String, ExportSummary) {
     match format {
-        ExportFormat::Csv => to_csv(stats),
-        ExportFormat::Jsonl => {
-            to_manifest(&ctx.names.bucket, stats, &crate::service::labeller::now_rfc3339())
-        }
+        ExportFormat::Csv => to_csv(stats, filter),
+        ExportFormat::Jsonl => to_manifest(
+            &ctx.names.bucket,
+            stats,
+            filter,
+            &crate::service::labeller::now_rfc3339(),
+        ),
     }
 }
 
-/// Writes the export atomically (temp file + rename) so a reader never sees half a file.
+/// Writes the whole export (no filter); see `export_filtered`.
 pub fn export(
     ctx: &AppContext,
     stats: &[ImageStats],
     format: ExportFormat,
     path: &Path,
 ) -> Result<ExportSummary, std::io::Error> {
-    let (text, summary) = render(ctx, stats, format);
+    export_filtered(ctx, stats, format, ExportFilter::default(), path)
+}
+
+/// Writes the export atomically (temp file + rename) so a reader never sees half a file.
+pub fn export_filtered(
+    ctx: &AppContext,
+    stats: &[ImageStats],
+    format: ExportFormat,
+    filter: ExportFilter,
+    path: &Path,
+) -> Result<ExportSummary, std::io::Error> {
+    let (text, summary) = render(ctx, stats, format, filter);
     let tmp = path.with_extension(format!("{}.tmp", format.extension()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)?;

@@ -1,5 +1,6 @@
-//! The statistics cache: per-image vote counts kept in memory and refreshed cheaply — list
-//! `labels/` (ETags come with the listing) and fetch only files whose ETag changed.
+//! The statistics cache: each label file's `ImageSummary` kept in memory and refreshed
+//! cheaply — list `labels/` (ETags come with the listing) and fetch only files whose ETag
+//! changed. Statistics, round sampling and export all read from it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,8 +8,8 @@ use futures::StreamExt;
 
 use crate::backend::{BackendError, Fetched, ObjectStore};
 use crate::domain::keys;
-use crate::domain::label_file::{LabelFile, LabelLine};
-use crate::domain::stats::ImageStats;
+use crate::domain::label_file::{ImageSummary, LabelFile};
+use crate::domain::stats::{DEFAULT_VOTES_PER_IMAGE, ImageStats};
 use crate::service::context::AppContext;
 
 const PARALLEL_FETCHES: usize = 16;
@@ -16,15 +17,28 @@ const PARALLEL_FETCHES: usize = 16;
 #[derive(Debug, Clone)]
 struct CachedFile {
     etag: String,
-    stats: ImageStats,
-    labellers: HashSet<String>,
     answer_ids: HashSet<String>,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct StatsCache {
     images: Vec<String>,
     files: HashMap<String, CachedFile>,
+    summaries: HashMap<String, ImageSummary>,
+    votes_per_image: u64,
+    generation: u64,
+}
+
+impl Default for StatsCache {
+    fn default() -> Self {
+        StatsCache {
+            images: Vec::new(),
+            files: HashMap::new(),
+            summaries: HashMap::new(),
+            votes_per_image: DEFAULT_VOTES_PER_IMAGE,
+            generation: 0,
+        }
+    }
 }
 
 /// What a refresh did.
@@ -42,6 +56,7 @@ impl StatsCache {
     }
 
     pub async fn refresh(&mut self, ctx: &AppContext) -> Result<RefreshSummary, BackendError> {
+        self.votes_per_image = ctx.votes_per_image;
         self.refresh_store(ctx.backend.store.as_ref(), keys::IMAGES, keys::LABELS)
             .await
     }
@@ -55,10 +70,14 @@ impl StatsCache {
     ) -> Result<RefreshSummary, BackendError> {
         let (images, labels) =
             tokio::try_join!(store.list_all(images_prefix), store.list_all(labels_prefix))?;
-        self.images = images
+        let images: Vec<String> = images
             .iter()
             .filter_map(|o| o.key.strip_prefix(images_prefix).map(str::to_string))
             .collect();
+        if images != self.images {
+            self.images = images;
+            self.generation += 1;
+        }
         let listed: HashMap<String, String> = labels
             .into_iter()
             .filter_map(|o| {
@@ -70,7 +89,12 @@ impl StatsCache {
                 Some((image, o.etag))
             })
             .collect();
+        let before = self.files.len();
         self.files.retain(|image, _| listed.contains_key(image));
+        self.summaries.retain(|image, _| listed.contains_key(image));
+        if self.files.len() != before {
+            self.generation += 1;
+        }
         let changed: Vec<(String, Option<String>)> = listed
             .iter()
             .filter(|(image, etag)| self.files.get(*image).is_none_or(|c| &c.etag != *etag))
@@ -95,13 +119,24 @@ impl StatsCache {
         for (image, r) in results {
             match r? {
                 Fetched::Changed(o) => {
+                    self.generation += 1;
                     let file = LabelFile::parse(&o.bytes);
-                    self.files
-                        .insert(image.clone(), cache_entry(&image, o.etag, &file));
+                    let answer_ids = file.answer_ids().into_iter().map(str::to_string).collect();
+                    self.summaries
+                        .insert(image.clone(), ImageSummary::from_file(&file));
+                    self.files.insert(
+                        image,
+                        CachedFile {
+                            etag: o.etag,
+                            answer_ids,
+                        },
+                    );
                 }
                 Fetched::Unchanged => {}
                 Fetched::Missing => {
+                    self.generation += 1;
                     self.files.remove(&image);
+                    self.summaries.remove(&image);
                 }
             }
         }
@@ -121,22 +156,41 @@ impl StatsCache {
         names.dedup();
         names
             .into_iter()
-            .map(|n| match self.files.get(n) {
-                Some(c) => c.stats.clone(),
+            .map(|n| match self.summaries.get(n) {
+                Some(s) => ImageStats::from_summary(n, s, self.votes_per_image),
                 None => ImageStats::no_votes(n),
             })
             .collect()
+    }
+
+    /// Goes up whenever a refresh found something new (a changed file, another listing).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Each label file's summary, by image name.
+    pub fn summaries(&self) -> &HashMap<String, ImageSummary> {
+        &self.summaries
+    }
+
+    pub fn votes_per_image(&self) -> u64 {
+        self.votes_per_image
+    }
+
+    /// (done, total): images with the votes they need, of all images in the store.
+    pub fn progress(&self) -> (usize, usize) {
+        crate::domain::sampling::progress(&self.images, &self.summaries, self.votes_per_image)
     }
 
     pub fn image_names(&self) -> Vec<String> {
         self.images.clone()
     }
 
-    /// Images this labeller has answered at least once.
+    /// Images this labeller has answered at least once (vote or skip).
     pub fn labelled_by(&self, user: &str) -> HashSet<String> {
-        self.files
+        self.summaries
             .iter()
-            .filter(|(_, c)| c.labellers.contains(user))
+            .filter(|(_, s)| s.answered_by(user))
             .map(|(image, _)| image.clone())
             .collect()
     }
@@ -145,22 +199,5 @@ impl StatsCache {
         self.files
             .get(image)
             .is_some_and(|c| c.answer_ids.contains(answer_id))
-    }
-}
-
-fn cache_entry(image: &str, etag: String, file: &LabelFile) -> CachedFile {
-    let mut labellers = HashSet::new();
-    let mut answer_ids = HashSet::new();
-    for l in &file.lines {
-        if let LabelLine::Full(a) = l {
-            labellers.insert(a.labeller.clone());
-            answer_ids.insert(a.answer_id.clone());
-        }
-    }
-    CachedFile {
-        etag,
-        stats: ImageStats::from_file(image, file),
-        labellers,
-        answer_ids,
     }
 }

@@ -101,7 +101,8 @@ fn enter() -> std::io::Result<()> {
     Ok(())
 }
 
-pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
+/// Runs the session; `Ok(false)` when it ended with answers it could neither keep nor send.
+pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
     let started = Instant::now();
     let mut restore = Restore { passthrough: None };
     enter()?;
@@ -151,16 +152,15 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
         )
     });
     let size = terminal.size()?;
-    let seed = fastrand::u64(..);
     let mut state = State::new(
         &ctx.backend.kind.describe(),
         &ctx.user,
         worker.is_some(),
         Size::new(size.width, size.height),
         Instant::now(),
-        seed,
     );
     state.pictures = choice.summary();
+    state.label.votes_per_image = ctx.votes_per_image;
     let mut runner = EffectRunner::start(ctx, tx.clone(), renderer, worker);
     // kitty pictures placed directly stay until deleted: those that leave the screen are.
     let mut kitty_on_screen = BTreeSet::new();
@@ -253,6 +253,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
         }
     }
     let report = state.exit.take().unwrap_or_default();
+    let ok = !state.exit_failed;
     if terminal_ok {
         // Stopping the worker may take a moment: say so rather than freeze.
         state
@@ -270,7 +271,7 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<()> {
     if let Some(b) = bench {
         b.print();
     }
-    Ok(())
+    Ok(ok)
 }
 
 fn absorb(state: &mut State, runner: &mut EffectRunner, action: Action) {

@@ -1,24 +1,20 @@
 //! One batch of label submissions: answers are grouped by image so one conditional write
-//! carries several; each write reads the file with its ETag, appends the answers whose ids
-//! are not there yet, and puts it back if-match (create-only for a new file), retrying with
-//! jittered backoff when another writer won. Messages that cannot be read go to the DLQ.
+//! (`service::label_writes`) carries several. Messages that cannot be read go to the DLQ.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use bytes::Bytes;
 use futures::StreamExt;
 
-use super::{Reporter, Unfinished, jitter};
-use crate::backend::{BackendError, ObjectStore, OutgoingMessage, PutCondition, ReceivedMessage};
+use super::{Reporter, Unfinished};
+use crate::backend::{BackendError, ObjectStore, OutgoingMessage, ReceivedMessage};
 use crate::domain::keys;
-use crate::domain::label_file::{Answer, append_answers};
+use crate::domain::label_file::Answer;
 use crate::domain::messages::LabelSubmission;
 use crate::domain::names::display_safe;
 use crate::service::context::AppContext;
+use crate::service::label_writes::append_with_retry;
 
-const MAX_ATTEMPTS: u32 = 30;
 const PARALLEL_WRITES: usize = 8;
 
 /// Images known to exist, so each write does not need a `head` first; and one lock per
@@ -48,65 +44,6 @@ impl KnownImages {
     }
 }
 
-/// What one append did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AppendOutcome {
-    pub added: usize,
-    pub already_there: usize,
-    /// Conditional writes lost to another writer before this one won.
-    pub conflicts: u32,
-}
-
-/// Appends `answers` to `key` without losing any concurrent writer's answers.
-pub async fn append_with_retry(
-    store: &dyn ObjectStore,
-    key: &str,
-    answers: &[Answer],
-) -> Result<AppendOutcome, BackendError> {
-    let mut conflicts = 0;
-    let mut backoff = Duration::from_millis(2);
-    loop {
-        let current = store.get(key).await?;
-        let (existing, condition) = match &current {
-            Some(o) => (o.bytes.as_ref(), PutCondition::IfMatch(o.etag.clone())),
-            None => (&[][..], PutCondition::IfAbsent),
-        };
-        let (bytes, added) = append_answers(existing, answers);
-        let outcome = AppendOutcome {
-            added,
-            already_there: answers.len() - added,
-            conflicts,
-        };
-        if added == 0 {
-            return Ok(outcome);
-        }
-        match store
-            .put(
-                key,
-                Bytes::from(bytes),
-                "text/plain; charset=utf-8",
-                condition,
-            )
-            .await
-        {
-            Ok(_) => return Ok(outcome),
-            // Lost the race (or the file vanished under an if-match): read again and retry.
-            Err(BackendError::PreconditionFailed | BackendError::NotFound { .. }) => {
-                conflicts += 1;
-                if conflicts >= MAX_ATTEMPTS {
-                    return Err(BackendError::Contended {
-                        key: key.to_string(),
-                        attempts: conflicts,
-                    });
-                }
-                tokio::time::sleep(jitter(backoff)).await;
-                backoff = (backoff * 2).min(Duration::from_millis(500));
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// Answers of a batch grouped per image, with the messages each group came from.
 type ByImage = HashMap<String, (Vec<Answer>, HashSet<usize>)>;
 
@@ -132,9 +69,9 @@ fn group_by_image(batch: &[ReceivedMessage], reporter: &Reporter) -> (ByImage, V
     for (i, m) in batch.iter().enumerate() {
         match LabelSubmission::decode(&m.body) {
             Ok(answers) => {
-                for (image, answer) in answers {
-                    let entry = by_image.entry(image).or_default();
-                    entry.0.push(answer);
+                for a in answers {
+                    let entry = by_image.entry(a.image).or_default();
+                    entry.0.push(a.answer);
                     entry.1.insert(i);
                 }
             }

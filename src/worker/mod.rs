@@ -18,7 +18,7 @@ use crate::backend::{
 use crate::config::ResourceNames;
 use crate::service::context::{AppContext, VISIBILITY_TIMEOUT};
 
-pub use label_writer::append_with_retry;
+pub use crate::service::label_writes::append_with_retry;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {

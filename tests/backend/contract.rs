@@ -432,12 +432,13 @@ async fn long_poll_wakes_on_send(b: Backend) {
 }
 
 fn answer(i: usize, labeller: &str) -> Answer {
+    let vote = if i.is_multiple_of(2) {
+        Vote::HotDog
+    } else {
+        Vote::NotHotDog
+    };
     Answer {
-        vote: if i.is_multiple_of(2) {
-            Vote::HotDog
-        } else {
-            Vote::NotHotDog
-        },
+        kind: vote.into(),
         at: "2026-12-01T00:00:00Z".into(),
         labeller: labeller.into(),
         answer_id: format!("{labeller}-{i}"),

@@ -45,7 +45,7 @@ async fn answers_in_files(ctx: &AppContext) -> HashMap<String, Vec<(String, Vote
                 f.lines
                     .into_iter()
                     .map(|l| match l {
-                        LabelLine::Full(a) => (a.answer_id, a.vote),
+                        LabelLine::Full(a) => (a.answer_id, a.kind.vote().expect("a vote")),
                         LabelLine::Bare(_) => panic!("unexpected bare line"),
                     })
                     .collect()

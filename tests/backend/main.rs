@@ -1,6 +1,8 @@
 //! The backends: the contract both implement (local, and aws against a real moto server),
 //! the aws specifics, outages, and the guarantees proved with many processes at once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
 #[path = "../common/mod.rs"]
 mod common;
 

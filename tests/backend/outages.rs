@@ -18,34 +18,7 @@ use hotdog_tui::domain::keys;
 use hotdog_tui::domain::label_file::{LabelFile, Vote};
 use hotdog_tui::service::context::AppContext;
 
-/// Forwards loopback TCP to `target` while `up`; refuses (accepts and drops) otherwise.
-async fn proxy(target: String, up: Arc<AtomicBool>) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut inbound, _)) = listener.accept().await else {
-                continue;
-            };
-            if !up.load(Ordering::SeqCst) {
-                drop(inbound);
-                continue;
-            }
-            let target = target.clone();
-            let up = up.clone();
-            tokio::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
-                    tokio::select! {
-                        _ = copy => {}
-                        _ = async { while up.load(Ordering::SeqCst) { tokio::time::sleep(Duration::from_millis(20)).await } } => {}
-                    }
-                }
-            });
-        }
-    });
-    port
-}
+use common::proxy;
 
 async fn submit(ctx: &AppContext, rounds: usize, into: &mut HashMap<String, Vote>) {
     for r in 0..rounds {

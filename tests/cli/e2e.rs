@@ -92,7 +92,9 @@ fn whole_flow(i: Install) {
     );
     let bad_vote = i.run(&["label", "red.png=7"]);
     assert!(
-        text(&bad_vote).1.contains("must be 1 (hot dog) or 0"),
+        text(&bad_vote)
+            .1
+            .contains("must be 1 (hot dog), 0 (not a hot dog) or skip"),
         "{:?}",
         text(&bad_vote)
     );
@@ -101,7 +103,12 @@ fn whole_flow(i: Install) {
             .status
             .success()
     );
-    assert!(i.run(&["label", "red.png=1"]).status.success());
+    // Another labeller: a second vote (the same labeller again would replace hers).
+    assert!(
+        i.run(&["--user", "e2e-2", "label", "red.png=1"])
+            .status
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     let stats = loop {
         let s = i.stats();
@@ -214,6 +221,11 @@ fn usage_errors_exit_with_2() {
         &["nosuchcommand"],
         &["compute", "1", "--timeout", "soon"],
         &["--backend", "azure", "stats"],
+        &["import-original"],
+        &["import-original", "--from-dir", "a", "--from-bucket", "b"],
+        &["outbox"],
+        &["export", "--format", "csv", "--min-votes", "few"],
+        &["--votes-per-image", "0", "stats"],
     ] {
         let out = i.run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {:?}", text(&out));
@@ -309,4 +321,346 @@ fn completions_and_man_pages_come_from_the_real_flags() {
         compute.contains("timeout"),
         "the compute page names its flags"
     );
+}
+
+fn image_of(stats: &serde_json::Value, image: &str) -> serde_json::Value {
+    stats["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["image"] == image)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn wait_for_answers(i: &Install, answers: u64) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = i.stats();
+        if s["totals"]["answers"] == answers || Instant::now() > deadline {
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One vote per labeller per image: repeats and corrections supersede, skips are answers
+/// but not votes, and stats and export count current votes only.
+fn one_vote_per_labeller(i: Install) {
+    let _worker = Stop(i.worker());
+    let a = "hotdog-01.jpg";
+    let b = "other-01.jpg";
+    for args in [
+        vec!["--user", "ann", "label", "hotdog-01.jpg=1"],
+        vec!["--user", "ann", "label", "hotdog-01.jpg=1"],
+        vec![
+            "--user",
+            "ann",
+            "label",
+            "hotdog-01.jpg=0",
+            "other-01.jpg=skip",
+        ],
+        vec!["--user", "bob", "label", "hotdog-01.jpg=0"],
+    ] {
+        let out = i.run(&args);
+        assert!(out.status.success(), "{args:?}: {:?}", text(&out));
+    }
+    let json = i.run(&["--user", "cat", "label", "--json", "other-01.jpg=s"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["answers"][0]["vote"], "s", "{v}");
+    assert_eq!(v["kept_in_outbox"], false);
+    let stats = wait_for_answers(&i, 6);
+    let sa = image_of(&stats, a);
+    assert_eq!(
+        (
+            sa["votes"].as_u64(),
+            sa["not_hotdog"].as_u64(),
+            sa["answers"].as_u64()
+        ),
+        (Some(2), Some(2), Some(4)),
+        "ann once (her latest: not), bob once: {sa}"
+    );
+    assert_eq!(sa["majority"], "not_hot_dog");
+    let sb = image_of(&stats, b);
+    assert_eq!(
+        (sb["votes"].as_u64(), sb["skips"].as_u64()),
+        (Some(0), Some(2)),
+        "{sb}"
+    );
+    assert_eq!(
+        (
+            stats["totals"]["votes"].as_u64(),
+            stats["totals"]["answers"].as_u64(),
+            stats["totals"]["skips"].as_u64()
+        ),
+        (Some(2), Some(6), Some(2))
+    );
+    assert_eq!(stats["votes_per_image"], 3);
+    assert_eq!(sa["done"], false);
+    // With 2 votes per image, hotdog-01 is done.
+    let done: serde_json::Value =
+        serde_json::from_slice(&i.run(&["--votes-per-image", "2", "stats", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(image_of(&done, a)["done"], true);
+    assert_eq!(done["totals"]["done_images"], 1);
+    // Export: current votes only, filtered.
+    let csv = i.run(&[
+        "export",
+        "--format",
+        "csv",
+        "--output",
+        "-",
+        "--min-votes",
+        "2",
+    ]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 2, "header + hotdog-01: {csv}");
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("hotdog-01.jpg,2,0,2,"),
+        "{csv}"
+    );
+    let manifest = i.path("done.jsonl");
+    let out = i.run(&[
+        "--votes-per-image",
+        "2",
+        "export",
+        "--format",
+        "jsonl",
+        "--only-done",
+        "--output",
+        manifest.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out).0.contains("wrote 1 rows")
+            && text(&out)
+                .0
+                .contains("19 images with too few votes left out"),
+        "{:?}",
+        text(&out)
+    );
+    let line = std::fs::read_to_string(&manifest).unwrap();
+    let m: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(
+        (m["hotdog"].as_u64(), m["hotdog-metadata"]["votes"].as_u64()),
+        (Some(0), Some(2))
+    );
+}
+
+#[test]
+fn one_vote_per_labeller_local() {
+    one_vote_per_labeller(Install::local());
+}
+
+#[test]
+fn one_vote_per_labeller_aws() {
+    one_vote_per_labeller(Install::aws());
+}
+
+/// `label` while the local queue database is held by another process: the answer is kept
+/// in the outbox (exit 0, and it says where), `outbox show` lists it offline, and `outbox
+/// flush` sends it once the queue is free.
+#[test]
+fn cli_answers_are_kept_in_the_outbox_while_the_queue_is_locked() {
+    let i = Install::local();
+    i.stats(); // creates the store
+    let db = i.data_dir().join("queues.sqlite3");
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let out = i.run(&["label", "hotdog-02.jpg=1"]);
+    assert!(out.status.success(), "kept is not lost: {:?}", text(&out));
+    let (_, err) = text(&out);
+    assert!(
+        err.contains("1 answer(s) are kept in the outbox") && err.contains("outbox flush"),
+        "{err}"
+    );
+    let shown = text(&i.run(&["outbox", "show"])).0;
+    assert!(shown.starts_with("1 answer(s) kept"), "{shown}");
+    assert!(
+        shown.contains("hotdog-02.jpg") && shown.contains("by e2e"),
+        "{shown}"
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    let flushed = i.run(&["outbox", "flush"]);
+    assert_eq!(
+        text(&flushed).0,
+        "sent 1 answer(s) to the label queue; 0 kept",
+        "{flushed:?}"
+    );
+    let _worker = Stop(i.worker());
+    let stats = wait_for_answers(&i, 1);
+    assert_eq!(image_of(&stats, "hotdog-02.jpg")["hotdog"], 1, "{stats}");
+    assert!(
+        text(&i.run(&["outbox", "show"]))
+            .0
+            .starts_with("0 answer(s) kept")
+    );
+}
+
+/// Lays out a folder like the original system's bucket: images at the root, bare 0/1
+/// lines in files/<stem>.txt (one for an image that is missing, one unreadable line), and
+/// a file that is not an image.
+fn original_layout(dir: &Path) {
+    std::fs::create_dir_all(dir.join("files")).unwrap();
+    std::fs::write(dir.join("red.png"), common::png(5, 5, [250, 0, 0])).unwrap();
+    std::fs::write(dir.join("blue.png"), common::png(5, 5, [0, 0, 250])).unwrap();
+    std::fs::write(dir.join("notes.txt"), b"not an image").unwrap();
+    std::fs::write(dir.join("files/red.txt"), b"1\n1\n0\n").unwrap();
+    std::fs::write(dir.join("files/blue.txt"), b"0\nmaybe\n0\n").unwrap();
+    std::fs::write(dir.join("files/ghost.txt"), b"1\n").unwrap();
+}
+
+fn check_import(i: &Install, first: &std::process::Output, again: &std::process::Output) {
+    let (out, err) = text(first);
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "problems are reported: {out}\n{err}"
+    );
+    assert!(out.contains("images: 3 found, 2 stored"), "{out}");
+    assert!(out.contains("rejected notes.txt: not a JPEG"), "{out}");
+    assert!(
+        out.contains("labels: 3 files, 5 votes imported (anonymous, one per line), 0 already imported, 1 unreadable lines skipped"),
+        "{out}"
+    );
+    assert!(out.contains("files/blue.txt:2: not a bare 0 or 1"), "{out}");
+    assert!(
+        out.contains("files/ghost.txt: 1 votes not imported"),
+        "{out}"
+    );
+    let (out, _) = text(again);
+    assert!(out.contains("2 already here"), "{out}");
+    assert!(
+        out.contains("0 votes imported (anonymous, one per line), 5 already imported"),
+        "{out}"
+    );
+    let stats = i.stats();
+    let red = image_of(&stats, "red.png");
+    assert_eq!(
+        (
+            red["votes"].as_u64(),
+            red["hotdog"].as_u64(),
+            red["answers"].as_u64()
+        ),
+        (Some(3), Some(2), Some(3)),
+        "each old line its own anonymous vote: {red}"
+    );
+    let blue = image_of(&stats, "blue.png");
+    assert_eq!(
+        (blue["votes"].as_u64(), blue["not_hotdog"].as_u64()),
+        (Some(2), Some(2))
+    );
+}
+
+#[test]
+fn import_original_from_a_folder_twice_imports_once() {
+    let i = Install::local();
+    let source = i.path("old");
+    original_layout(&source);
+    let before = std::fs::read_dir(source.join("files")).unwrap().count();
+    let args = ["import-original", "--from-dir", source.to_str().unwrap()];
+    let first = i.run(&args);
+    let again = i.run(&args);
+    check_import(&i, &first, &again);
+    assert_eq!(
+        std::fs::read_dir(source.join("files")).unwrap().count(),
+        before
+    );
+    assert_eq!(
+        std::fs::read(source.join("files/red.txt")).unwrap(),
+        b"1\n1\n0\n",
+        "only read"
+    );
+}
+
+#[test]
+fn import_original_from_a_bucket_twice_imports_once() {
+    use hotdog_tui::backend::{ObjectStore, PutCondition};
+    let i = Install::aws();
+    let source = common::moto::unique_name("original");
+    let dir = i.path("old");
+    original_layout(&dir);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listed_before = rt.block_on(async {
+        let (store, _) = common::moto::aws_backend(&source).await;
+        for key in [
+            "red.png",
+            "blue.png",
+            "notes.txt",
+            "files/red.txt",
+            "files/blue.txt",
+            "files/ghost.txt",
+        ] {
+            let bytes = std::fs::read(dir.join(key)).unwrap();
+            store
+                .put(
+                    key,
+                    bytes.into(),
+                    "application/octet-stream",
+                    PutCondition::None,
+                )
+                .await
+                .unwrap();
+        }
+        store.list_all("").await.unwrap()
+    });
+    let args = ["import-original", "--from-bucket", source.as_str()];
+    let first = i.run(&args);
+    let again = i.run(&args);
+    check_import(&i, &first, &again);
+    let listed_after = rt.block_on(async {
+        let (store, _) = common::moto::aws_backend(&source).await;
+        store.list_all("").await.unwrap()
+    });
+    assert_eq!(listed_before, listed_after, "the old bucket is only read");
+}
+
+/// The measured run of issue 9: 8 labellers × up to 20 rounds over 40 images, 3 votes per
+/// image, through the same picker, claims and outbox as the TUI.
+fn dataset_run(i: Install) {
+    let out = i.run(&[
+        "bench",
+        "labels",
+        "--votes-per-image",
+        "3",
+        "--labellers",
+        "8",
+        "--rounds",
+        "20",
+        "--images",
+        "40",
+        "--think-ms",
+        "1000",
+        "--json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {:?}", text(&out)));
+    println!("{v}");
+    assert_eq!(v["images_short"], 0, "every image has 3 labellers: {v}");
+    assert!(v["min_labellers_per_image"].as_u64().unwrap() >= 3, "{v}");
+    assert!(v["votes_beyond_pct"].as_f64().unwrap() < 5.0, "{v}");
+    assert_eq!(
+        (
+            v["seen_twice"].as_u64(),
+            v["lost"].as_u64(),
+            v["duplicated"].as_u64(),
+            v["errors"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0), Some(0)),
+        "{v}"
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+}
+
+#[test]
+fn dataset_run_8_labellers_40_images_local() {
+    dataset_run(Install::local());
+}
+
+#[test]
+fn dataset_run_8_labellers_40_images_aws() {
+    dataset_run(Install::aws());
 }

@@ -20,6 +20,8 @@ impl Install {
         let args = vec![
             "--data-dir".into(),
             dir.path().join("data").display().to_string(),
+            "--state-dir".into(),
+            dir.path().join("state").display().to_string(),
             "--log-file".into(),
             dir.path().join("log.txt").display().to_string(),
         ];
@@ -31,13 +33,18 @@ impl Install {
     }
 
     pub fn aws() -> Install {
+        Install::aws_via(&super::moto::moto_endpoint())
+    }
+
+    /// An aws installation reached through `endpoint` (a proxy in front of moto).
+    pub fn aws_via(endpoint: &str) -> Install {
         let dir = tempfile::tempdir().unwrap();
         let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
         let args = vec![
             "--backend".into(),
             "aws".into(),
             "--endpoint-url".into(),
-            super::moto::moto_endpoint(),
+            endpoint.to_string(),
             "--region".into(),
             "us-east-1".into(),
             "--bucket".into(),
@@ -48,6 +55,8 @@ impl Install {
             format!("e2e-{tag}-responses"),
             "--label-queue".into(),
             format!("e2e-{tag}-labels"),
+            "--state-dir".into(),
+            dir.path().join("state").display().to_string(),
             "--log-file".into(),
             dir.path().join("log.txt").display().to_string(),
         ];

@@ -71,6 +71,11 @@ pub async fn app_context(backend: Backend, user: &str) -> AppContext {
         names,
         user: user.to_string(),
         max_image_bytes: 10 * 1024 * 1024,
+        votes_per_image: 3,
+        state_dir: std::env::temp_dir().join(format!(
+            "hotdog-test-state-{}",
+            uuid::Uuid::new_v4().simple()
+        )),
     }
 }
 
@@ -117,4 +122,33 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// Forwards loopback TCP to `target` while `up`; refuses (accepts and drops) otherwise.
+pub async fn proxy(target: String, up: Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            if !up.load(std::sync::atomic::Ordering::SeqCst) {
+                drop(inbound);
+                continue;
+            }
+            let target = target.clone();
+            let up = up.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                    let copy = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                    tokio::select! {
+                        _ = copy => {}
+                        _ = async { while up.load(std::sync::atomic::Ordering::SeqCst) { tokio::time::sleep(std::time::Duration::from_millis(20)).await } } => {}
+                    }
+                }
+            });
+        }
+    });
+    port
 }

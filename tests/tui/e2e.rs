@@ -7,136 +7,11 @@
 
 use crate::common;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::tmux::{Tmux, release_bin, session_command};
 use common::install::Install;
-
-/// The release binary, as a user runs it (`scripts/test` builds it first).
-fn release_bin() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/hotdog-tui");
-    assert!(
-        p.exists(),
-        "build the release binary first (scripts/test does): {}",
-        p.display()
-    );
-    p
-}
-
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    /// Starts `command` in a shell that reports its exit code and then lingers, so the
-    /// screen after the app leaves can be read.
-    fn start(command: &str, width: u16, height: u16) -> Tmux {
-        let name = format!("hd-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let shell = format!("{command}; echo EXITED:$?; sleep 60");
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-                "bash",
-                "-c",
-                &shell,
-            ])
-            .env_remove("TMUX")
-            .status()
-            .expect("tmux must be installed (scripts/test installs it)");
-        assert!(ok.success());
-        Tmux { name }
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = Command::new("tmux")
-            .args(["display-message", "-p", "-t", &self.name, format])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            assert!(
-                Command::new("tmux")
-                    .args(["send-keys", "-t", &self.name, k])
-                    .status()
-                    .unwrap()
-                    .success()
-            );
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn wait_for(&self, what: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let screen = self.capture();
-            if screen.contains(what) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "\"{what}\" never appeared; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The pid of the app: the shell's child.
-    fn app_pid(&self) -> String {
-        let shell = self.display("#{pane_pid}");
-        let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    fn assert_restored(&self) {
-        let screen = self.wait_for("EXITED:", Duration::from_secs(15));
-        assert_eq!(
-            self.display("#{alternate_on}"),
-            "0",
-            "left the alternate screen:\n{screen}"
-        );
-        assert_eq!(self.display("#{cursor_flag}"), "1", "cursor shown again");
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
-
-fn session_command(i: &Install, extra: &str) -> String {
-    let args: Vec<String> = i.args.iter().map(|a| format!("'{a}'")).collect();
-    format!(
-        "env AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing HOTDOG_USER=tester '{}' {} --image-protocol halfblocks {extra}",
-        release_bin().display(),
-        args.join(" ")
-    )
-}
 
 fn label_four_and_check(i: Install) {
     let t = Tmux::start(&session_command(&i, ""), 120, 40);
@@ -144,7 +19,7 @@ fn label_four_and_check(i: Install) {
     for tab in ["Compute", "Label", "Stats", "Worker"] {
         assert!(screen.contains(tab), "tab {tab} missing:\n{screen}");
     }
-    t.wait_for("labelled 0/4", Duration::from_secs(10));
+    t.wait_for("answered 0/4", Duration::from_secs(10));
     t.keys(&["1", "0", "1", "0"]);
     t.wait_for("Round 2", Duration::from_secs(10));
     // Wait until the embedded worker has written them, as the stats tab shows.

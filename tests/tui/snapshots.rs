@@ -12,7 +12,7 @@ use crossterm::event::KeyCode;
 use hotdog_tui::app::compute::RequestState;
 use hotdog_tui::app::label::picture_cache::PictureError;
 use hotdog_tui::app::worker::QueueDepths;
-use hotdog_tui::app::{Action, State, update};
+use hotdog_tui::app::{Action, Effect, State, update};
 use hotdog_tui::backend::BackendError;
 use hotdog_tui::backend::QueueDepth;
 use hotdog_tui::domain::label_file::VoteCounts;
@@ -46,6 +46,93 @@ fn label_tab_zoomed() {
     load_images(&mut s, effects);
     assert!(s.label.zoomed);
     assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_back_on_an_earlier_round() {
+    let mut s = labelling(100, 30);
+    ch(&mut s, 's');
+    let effects = ch(&mut s, '1');
+    let effects = serve_picks(&mut s, effects, &names(20));
+    load_images(&mut s, effects);
+    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(2));
+    let effects = ch(&mut s, 'u');
+    load_images(&mut s, effects);
+    assert!(s.round_fully_drawable());
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_nothing_left() {
+    let mut s = state();
+    let effects = listed(&mut s, 4);
+    load_images(&mut s, effects);
+    for c in ['1', '0', '1', '1'] {
+        let effects = ch(&mut s, c);
+        serve_picks(&mut s, effects, &names(4));
+    }
+    assert!(s.label.nothing_left.is_some());
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn detail_overlay_lists_every_answer() {
+    use hotdog_tui::app::detail::{AnswerRow, Loaded};
+    use hotdog_tui::domain::label_file::{AnswerKind, ImageSummary, Standing, Vote};
+    let mut s = stats_state();
+    press(&mut s, KeyCode::Down);
+    let effects = press(&mut s, KeyCode::Enter);
+    let Some(Effect::LoadDetail { request, image }) = effects.first().cloned() else {
+        panic!("loads the detail: {effects:?}");
+    };
+    assert_eq!(image, "02-banana.jpg");
+    let file = b"1\t2026-12-01T07:00:00.000Z\tann\ta1\n0\t2026-12-01T07:05:00.250Z\tann\ta2\ns\t2026-12-01T07:06:00Z\tbob\tb1\n0\n";
+    let parsed = hotdog_tui::domain::label_file::LabelFile::parse(file);
+    let rows = parsed
+        .lines
+        .iter()
+        .zip(hotdog_tui::domain::label_file::resolve(&parsed))
+        .map(|(l, standing)| AnswerRow {
+            labeller: l.labeller().map(str::to_string),
+            at: l.at().map(str::to_string),
+            kind: l.kind(),
+            standing,
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(rows[0].standing, Standing::Superseded);
+    assert_eq!(rows[2].kind, AnswerKind::Skip);
+    assert_eq!(rows[3].kind, AnswerKind::Vote(Vote::NotHotDog));
+    let picture = std::sync::Arc::new(picture(3, 64, 48));
+    let effects = update(
+        &mut s,
+        Action::DetailLoaded {
+            request,
+            result: Ok(Loaded {
+                summary: ImageSummary::from_file(&parsed),
+                rows,
+                picture: Ok(picture.clone()),
+            }),
+        },
+    );
+    let Some(Effect::EncodeDetail { size, .. }) = effects.first().cloned() else {
+        panic!("encodes the picture: {effects:?}");
+    };
+    let result = hotdog_tui::app::label::tasks::encode(&tui_support::picker(), &picture, size)
+        .map_err(|e| e.to_string());
+    update(
+        &mut s,
+        Action::DetailEncoded {
+            request,
+            size,
+            result,
+        },
+    );
+    let text = screen_text(&s);
+    assert!(text.contains("hot dog (superseded)"), "{text}");
+    assert!(text.contains("anonymous"), "{text}");
+    assert_snapshot!(text);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, hotdog_tui::app::Overlay::None);
 }
 
 #[test]
@@ -169,14 +256,22 @@ fn image(name: &str, hotdog: u64, not_hotdog: u64) -> ImageStats {
 
 #[test]
 fn stats_tab() {
+    assert_snapshot!(screen_text(&stats_state()));
+}
+
+/// The Stats tab over four images, two of them done (3 votes each).
+fn stats_state() -> State {
     let mut s = state();
     press(&mut s, KeyCode::F(3));
-    let images = vec![
+    let mut images = vec![
         image("01-hotdog.jpg", 5, 1),
         image("02-banana.jpg", 0, 4),
-        image("03-mustard.png", 2, 2),
+        image("03-mustard.png", 1, 1),
         image("04-unlabelled.webp", 0, 0),
     ];
+    images[0].done = true;
+    images[1].done = true;
+    images[2].skips = 1;
     let image_names = images.iter().map(|i| i.image.clone()).collect();
     let at = s.now;
     update(
@@ -184,12 +279,11 @@ fn stats_tab() {
         Action::StatsRefreshed {
             images,
             image_names,
-            labelled_by_me: Default::default(),
             changed: true,
             at,
         },
     );
-    assert_snapshot!(screen_text(&s));
+    s
 }
 
 fn worker_state(enabled: bool) -> State {

@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+
+use hotdog_tui::domain::sampling::{NothingLeft, RoundChoice};
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -24,7 +26,6 @@ pub fn state_at(width: u16, height: u16, worker: bool) -> State {
         worker,
         Size::new(width, height),
         now,
-        7,
     )
 }
 
@@ -57,31 +58,99 @@ pub fn names(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{i}.jpg")).collect()
 }
 
-/// A store listing of `n` images without votes.
+/// A store listing of `n` images without votes, with the round picks it asks for served
+/// as the picker would (see `serve_picks`): round 1 is 1–4.jpg, the prefetched one 5–8.jpg.
 pub fn listed(state: &mut State, n: usize) -> Vec<Effect> {
     listed_with(state, names(n), HashSet::new())
 }
 
+/// A listing where `done` images have the votes they need; picks are served from the rest.
 pub fn listed_with(
     state: &mut State,
     image_names: Vec<String>,
-    labelled_by_me: HashSet<String>,
+    done: HashSet<String>,
 ) -> Vec<Effect> {
     let images = image_names
         .iter()
-        .map(|n| ImageStats::no_votes(n))
+        .map(|n| {
+            let mut s = ImageStats::no_votes(n);
+            s.done = done.contains(n);
+            s
+        })
         .collect();
     let at = state.now;
-    update(
+    let effects = update(
         state,
         Action::StatsRefreshed {
             images,
-            image_names,
-            labelled_by_me,
+            image_names: image_names.clone(),
             changed: true,
             at,
         },
-    )
+    );
+    let open: Vec<String> = image_names
+        .into_iter()
+        .filter(|n| !done.contains(n))
+        .collect();
+    serve_picks(state, effects, &open)
+}
+
+/// Answers every `PickRound` among `effects` (and those that answering asks for) as the
+/// picker does with nobody else labelling: the first 4 of `pool` not on screen and not
+/// answered by her, or nothing left. Returns every other effect, in order.
+pub fn serve_picks(state: &mut State, effects: Vec<Effect>, pool: &[String]) -> Vec<Effect> {
+    let mut out = Vec::new();
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    while let Some(e) = queue.pop_front() {
+        match e {
+            Effect::PickRound {
+                request,
+                exclude,
+                answered,
+                ..
+            } => {
+                let round: Vec<String> = pool
+                    .iter()
+                    .filter(|n| !exclude.contains(n) && !answered.contains(n))
+                    .take(4)
+                    .cloned()
+                    .collect();
+                let result = Ok(if round.is_empty() {
+                    RoundChoice::NothingLeft(NothingLeft {
+                        done: 0,
+                        total: pool.len(),
+                        answered_by_me: answered.len(),
+                        held_by_others: 0,
+                        votes_per_image: 3,
+                    })
+                } else {
+                    RoundChoice::Round(round)
+                });
+                queue.extend(update(state, Action::RoundPicked { request, result }));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The outbox opened (as the runner reports at start).
+pub fn outbox_ready(state: &mut State) {
+    update(
+        state,
+        Action::OutboxReady(Ok("/state/outbox/0123456789abcdef.jsonl".into())),
+    );
+}
+
+/// The (image, kind) answers among effects.
+pub fn given(effects: &[Effect]) -> Vec<(String, hotdog_tui::domain::label_file::AnswerKind)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::GiveAnswer { image, kind } => Some((image.clone(), *kind)),
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn fetched(effects: &[Effect]) -> Vec<String> {
@@ -94,11 +163,11 @@ pub fn fetched(effects: &[Effect]) -> Vec<String> {
         .collect()
 }
 
+/// The images of the round on screen.
 pub fn round_images(state: &State) -> Vec<String> {
     state
         .label
-        .round
-        .as_ref()
+        .shown()
         .map(|r| r.tiles.iter().map(|t| t.image.clone()).collect())
         .unwrap_or_default()
 }

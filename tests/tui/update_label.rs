@@ -1,7 +1,7 @@
-//! `update` on the Label tab: rounds, votes, focus, submission, the answers pipeline and
-//! the image requests (action in, state and effects out).
-
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+//! `update` on the Label tab: rounds picked and prefetched, answers (votes and skips) given
+//! on the key press, going back to earlier rounds and correcting them, the "nothing left"
+//! state, the answers pipeline through the outbox, and the image requests (action in,
+//! state and effects out).
 
 use crate::support as tui_support;
 
@@ -9,50 +9,107 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
+use hotdog_tui::app::label::HISTORY;
 use hotdog_tui::app::label::picture_cache::PictureError;
 use hotdog_tui::app::{Action, Effect, update};
-use hotdog_tui::backend::BackendError;
-use hotdog_tui::domain::label_file::Vote;
-use hotdog_tui::domain::sampling::ROUND_SIZE;
+use hotdog_tui::domain::label_file::{Answer, AnswerKind, Vote};
+use hotdog_tui::domain::messages::ImageAnswer;
+use hotdog_tui::domain::sampling::{ROUND_SIZE, RoundChoice};
 use ratatui::layout::Size;
 use tui_support::*;
 
-fn submitted(effects: &[Effect]) -> Option<(u64, Vec<(String, Vote)>)> {
+const HOT: AnswerKind = AnswerKind::Vote(Vote::HotDog);
+const NOT: AnswerKind = AnswerKind::Vote(Vote::NotHotDog);
+const SKIP: AnswerKind = AnswerKind::Skip;
+
+fn answers(state: &hotdog_tui::app::State) -> Vec<Option<AnswerKind>> {
+    state
+        .label
+        .shown()
+        .map(|r| r.tiles.iter().map(|t| t.answer).collect())
+        .unwrap_or_default()
+}
+
+fn pick(effects: &[Effect]) -> Option<(u64, Vec<String>, Vec<String>)> {
     effects.iter().find_map(|e| match e {
-        Effect::SubmitAnswers { batch, answers } => Some((*batch, answers.clone())),
+        Effect::PickRound {
+            request,
+            exclude,
+            answered,
+            ..
+        } => Some((*request, exclude.clone(), answered.clone())),
         _ => None,
     })
 }
 
-fn votes(state: &hotdog_tui::app::State) -> Vec<Option<Vote>> {
-    state
-        .label
-        .round
-        .as_ref()
-        .map(|r| r.tiles.iter().map(|t| t.vote).collect())
-        .unwrap_or_default()
+fn names_of(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    range.map(|i| format!("{i}.jpg")).collect()
+}
+
+/// Answers the round on screen with `keys` and serves the picks that asks for from a
+/// store of `pool` images.
+fn answer_round(s: &mut hotdog_tui::app::State, keys: &str, pool: usize) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in keys.chars() {
+        effects.extend(ch(s, c));
+    }
+    serve_picks(s, effects, &names(pool))
 }
 
 #[test]
-fn first_listing_starts_round_one_and_fetches_this_and_the_next_round() {
+fn the_first_listing_asks_for_a_round_then_prefetches_the_next() {
     let mut s = state();
-    let effects = listed(&mut s, 20);
+    let at = s.now;
+    let listing = update(
+        &mut s,
+        Action::StatsRefreshed {
+            images: Vec::new(),
+            image_names: names(20),
+            changed: true,
+            at,
+        },
+    );
+    let (request, exclude, answered) = pick(&listing).expect("a pick");
+    assert!(exclude.is_empty() && answered.is_empty());
+    assert!(s.label.round.is_none(), "nothing until the pick answers");
+    let effects = update(
+        &mut s,
+        Action::RoundPicked {
+            request,
+            result: Ok(RoundChoice::Round(names_of(1..=4))),
+        },
+    );
     let round = s.label.round.as_ref().expect("a round");
-    assert_eq!(round.number, 1);
-    assert_eq!(round.tiles.len(), ROUND_SIZE);
-    let fetches = fetched(&effects);
-    assert_eq!(
-        fetches.len(),
-        8,
-        "4 for this round, 4 prefetched: {fetches:?}"
+    assert_eq!((round.number, round.tiles.len()), (1, ROUND_SIZE));
+    let (next, exclude, _) = pick(&effects).expect("prefetch pick");
+    assert_eq!(exclude, names_of(1..=4), "the round on screen is left out");
+    assert_eq!(fetched(&effects), names_of(1..=4));
+    let effects = update(
+        &mut s,
+        Action::RoundPicked {
+            request: next,
+            result: Ok(RoundChoice::Round(names_of(5..=8))),
+        },
     );
-    assert_eq!(
-        fetches.iter().collect::<HashSet<_>>().len(),
-        8,
-        "all distinct"
-    );
-    assert_eq!(&fetches[..4], round_images(&s).as_slice());
+    assert_eq!(fetched(&effects), names_of(5..=8), "prefetched");
+    assert_eq!(s.label.next, Some(names_of(5..=8)));
     assert_eq!(s.label.images_in_store, Some(20));
+}
+
+#[test]
+fn stale_pick_results_are_dropped() {
+    let mut s = state();
+    listed(&mut s, 20);
+    let before = s.label.round.clone();
+    let effects = update(
+        &mut s,
+        Action::RoundPicked {
+            request: 99,
+            result: Ok(RoundChoice::Round(names_of(9..=12))),
+        },
+    );
+    assert!(effects.is_empty());
+    assert_eq!(s.label.round, before);
 }
 
 #[test]
@@ -66,55 +123,176 @@ fn an_empty_store_has_no_round_and_keys_do_nothing() {
 }
 
 #[test]
-fn rounds_prefer_images_i_have_not_labelled() {
-    let mut s = state();
-    let mine: HashSet<String> = names(6).into_iter().take(4).collect();
-    listed_with(&mut s, names(6), mine.clone());
-    let round = round_images(&s);
-    assert!(round.contains(&"5.jpg".to_string()) && round.contains(&"6.jpg".to_string()));
-}
-
-#[test]
-fn one_and_zero_vote_and_move_focus_to_the_next_unlabelled_tile() {
+fn each_key_gives_an_answer_at_once_and_moves_focus_to_the_next_open_tile() {
     let mut s = state();
     listed(&mut s, 20);
-    assert!(ch(&mut s, '1').is_empty());
-    assert_eq!(votes(&s), vec![Some(Vote::HotDog), None, None, None]);
+    assert_eq!(given(&ch(&mut s, '1')), vec![("1.jpg".into(), HOT)]);
     assert_eq!(s.label.focus, 1);
-    ch(&mut s, '0');
-    assert_eq!(votes(&s)[1], Some(Vote::NotHotDog));
-    assert_eq!(s.label.focus, 2);
-    // Voting on the last unlabelled-but-one wraps to the earlier gap.
+    assert_eq!(given(&ch(&mut s, 's')), vec![("2.jpg".into(), SKIP)]);
+    assert_eq!(answers(&s), vec![Some(HOT), Some(SKIP), None, None]);
+    // The same answer again is not a new answer; a different one is.
+    press(&mut s, KeyCode::Up);
     press(&mut s, KeyCode::Right);
-    ch(&mut s, '1');
+    assert_eq!(s.label.focus, 1);
+    assert!(ch(&mut s, 'x').is_empty(), "x is skip too, already given");
+    assert_eq!(given(&ch(&mut s, '0')), vec![("2.jpg".into(), NOT)]);
     assert_eq!(s.label.focus, 2);
-    assert_eq!(s.answers_waiting(), 3);
+    assert!(s.label.answered.contains("1.jpg") && s.label.answered.contains("2.jpg"));
 }
 
 #[test]
-fn the_fourth_vote_submits_and_shows_the_prefetched_round() {
+fn the_fourth_answer_moves_on_to_the_prefetched_round() {
     let mut s = state();
-    let first = listed(&mut s, 20);
-    let prefetched: Vec<String> = fetched(&first)[4..].to_vec();
-    let round_one = round_images(&s);
-    for c in ['1', '0', '1'] {
-        assert!(ch(&mut s, c).is_empty());
+    listed(&mut s, 20);
+    for c in ['1', '0', 's'] {
+        ch(&mut s, c);
     }
     let effects = ch(&mut s, '0');
-    let (batch, answers) = submitted(&effects).expect("submitted");
-    assert_eq!(batch, 1);
-    let expected: Vec<(String, Vote)> = round_one
-        .iter()
-        .cloned()
-        .zip([Vote::HotDog, Vote::NotHotDog, Vote::HotDog, Vote::NotHotDog])
-        .collect();
-    assert_eq!(answers, expected);
+    assert_eq!(given(&effects), vec![("4.jpg".into(), NOT)]);
     assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(2));
-    assert_eq!(round_images(&s), prefetched);
-    // The shown round is already being fetched: no second request for it.
-    assert!(fetched(&effects).iter().all(|n| !prefetched.contains(n)));
+    assert_eq!(round_images(&s), names_of(5..=8));
+    assert_eq!(s.label.history.len(), 1);
+    let (_, exclude, answered) = pick(&effects).expect("the round after is picked");
+    assert_eq!(exclude, names_of(5..=8));
+    let answered: HashSet<String> = answered.into_iter().collect();
+    assert_eq!(answered, names_of(1..=4).into_iter().collect());
+    // The shown round is already fetched: no second request for it.
+    assert!(
+        fetched(&effects)
+            .iter()
+            .all(|n| !names_of(5..=8).contains(n))
+    );
     assert_eq!(s.label.focus, 0);
-    assert_eq!(s.answers_waiting(), 4, "in flight");
+}
+
+#[test]
+fn prefetched_images_that_got_their_votes_meanwhile_are_not_shown() {
+    let mut s = state();
+    listed(&mut s, 20);
+    // Meanwhile 5.jpg and 7.jpg got their votes from others.
+    let done: HashSet<String> = ["5.jpg".to_string(), "7.jpg".to_string()].into();
+    let effects = listed_with(&mut s, names(20), done);
+    assert!(
+        pick(&effects).is_none(),
+        "a round is on screen: nothing to ask"
+    );
+    answer_round(&mut s, "1111", 20);
+    assert_eq!(
+        round_images(&s),
+        vec!["6.jpg".to_string(), "8.jpg".to_string()]
+    );
+}
+
+#[test]
+fn u_goes_back_to_earlier_rounds_where_answers_can_be_changed() {
+    let mut s = state();
+    listed(&mut s, 100);
+    answer_round(&mut s, "1111", 100);
+    answer_round(&mut s, "0000", 100);
+    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(3));
+    // Back one round, then another: her answers are there.
+    ch(&mut s, 'u');
+    assert_eq!(s.label.reviewing, Some(1));
+    assert_eq!(answers(&s), vec![Some(NOT); 4]);
+    press(&mut s, KeyCode::Backspace);
+    assert_eq!(s.label.reviewing, Some(0));
+    assert_eq!(round_images(&s), names_of(1..=4));
+    assert!(ch(&mut s, 'u').is_empty(), "no round before the first");
+    // A correction is a new answer; the round does not move on although it is complete.
+    press(&mut s, KeyCode::Right);
+    let effects = ch(&mut s, '0');
+    assert_eq!(given(&effects), vec![("2.jpg".into(), NOT)]);
+    assert!(pick(&effects).is_none());
+    assert_eq!(s.label.reviewing, Some(0));
+    assert_eq!(answers(&s)[1], Some(NOT));
+    // Forward again, to the newest round, which is as it was.
+    ch(&mut s, 'n');
+    assert_eq!(s.label.reviewing, Some(1));
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.label.reviewing, None);
+    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(3));
+    assert_eq!(answers(&s), vec![None; 4]);
+}
+
+#[test]
+fn at_least_the_last_ten_rounds_can_be_corrected() {
+    let mut s = state();
+    listed(&mut s, 200);
+    for _ in 0..25 {
+        answer_round(&mut s, "1010", 200);
+    }
+    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(26));
+    assert_eq!(s.label.history.len(), HISTORY);
+    const { assert!(HISTORY >= 10) };
+    for _ in 0..HISTORY {
+        ch(&mut s, 'u');
+    }
+    assert_eq!(s.label.reviewing, Some(0));
+    assert_eq!(s.label.shown().map(|r| r.number), Some(26 - HISTORY as u64));
+    assert_eq!(
+        answers(&s),
+        vec![Some(HOT), Some(NOT), Some(HOT), Some(NOT)]
+    );
+    ch(&mut s, 'u');
+    assert_eq!(s.label.reviewing, Some(0), "stops at the oldest kept round");
+    assert_eq!(given(&ch(&mut s, '0')).len(), 1, "still correctable");
+}
+
+#[test]
+fn n_on_the_newest_round_leaves_open_tiles_and_loads_the_next() {
+    let mut s = state();
+    listed(&mut s, 20);
+    ch(&mut s, '1');
+    let effects = ch(&mut s, 'n');
+    assert!(given(&effects).is_empty(), "n gives no answer");
+    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(2));
+    assert_eq!(s.label.history.back().map(|r| r.answered()), Some(1));
+    assert!(
+        !s.label.answered.contains("2.jpg"),
+        "left open, may come back"
+    );
+}
+
+#[test]
+fn nothing_left_says_so_with_figures_and_asks_again_when_the_store_changes() {
+    let mut s = state();
+    listed(&mut s, 6);
+    answer_round(&mut s, "1111", 6);
+    // Round 2 holds 5 and 6; the pick after it finds nothing.
+    assert_eq!(round_images(&s), names_of(5..=6));
+    let effects = answer_round(&mut s, "01", 6);
+    assert!(s.label.round.is_none());
+    let left = s.label.nothing_left.expect("nothing left");
+    assert_eq!((left.total, left.answered_by_me), (6, 6));
+    assert!(pick(&effects).is_none(), "no busy asking");
+    let text = screen_text(&s);
+    assert!(
+        text.contains("Nothing left for you to label.")
+            && text.contains("You have voted on every image that still needs votes"),
+        "{text}"
+    );
+    // New images arrive: a new pick.
+    let at = s.now;
+    let effects = update(
+        &mut s,
+        Action::StatsRefreshed {
+            images: Vec::new(),
+            image_names: names(10),
+            changed: true,
+            at,
+        },
+    );
+    let (request, _, answered) = pick(&effects).expect("asks again");
+    assert_eq!(answered.len(), 6);
+    update(
+        &mut s,
+        Action::RoundPicked {
+            request,
+            result: Ok(RoundChoice::Round(names_of(7..=10))),
+        },
+    );
+    assert!(s.label.nothing_left.is_none());
+    assert_eq!(round_images(&s), names_of(7..=10));
 }
 
 #[test]
@@ -142,101 +320,87 @@ fn arrows_and_hjkl_move_focus_in_the_grid_and_stop_at_its_edges() {
     }
 }
 
-#[test]
-fn u_and_backspace_clear_the_focused_vote() {
-    let mut s = state();
-    listed(&mut s, 20);
-    ch(&mut s, '1');
-    press(&mut s, KeyCode::Left);
-    ch(&mut s, 'u');
-    assert_eq!(votes(&s)[0], None);
-    ch(&mut s, '0');
-    press(&mut s, KeyCode::Left);
-    press(&mut s, KeyCode::Backspace);
-    assert_eq!(votes(&s)[0], None);
-    assert_eq!(s.answers_waiting(), 0);
+fn recorded(s: &mut hotdog_tui::app::State, image: &str, id: &str, ok: bool) -> Vec<Effect> {
+    let answer = ImageAnswer {
+        image: image.into(),
+        answer: Answer {
+            kind: HOT,
+            at: "2026-12-01T07:00:00.000Z".into(),
+            labeller: "alice".into(),
+            answer_id: id.into(),
+        },
+    };
+    let result = if ok { Ok(()) } else { Err("disk full".into()) };
+    update(s, Action::AnswerRecorded { answer, result })
 }
 
 #[test]
-fn n_and_enter_submit_what_is_labelled_and_load_a_new_round() {
+fn answers_wait_in_the_outbox_then_until_seen_in_the_label_files() {
     let mut s = state();
+    outbox_ready(&mut s);
     listed(&mut s, 20);
     ch(&mut s, '1');
-    let effects = ch(&mut s, 'n');
-    let (_, answers) = submitted(&effects).expect("submitted");
-    assert_eq!(answers.len(), 1);
-    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(2));
-    // Nothing labelled: a new round, nothing sent.
-    let effects = press(&mut s, KeyCode::Enter);
-    assert!(submitted(&effects).is_none());
-    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(3));
-}
-
-#[test]
-fn submitted_answers_wait_until_seen_in_the_label_files() {
-    let mut s = state();
-    listed(&mut s, 20);
-    for c in ['1', '1', '0', '0'] {
-        ch(&mut s, c);
-    }
-    let images = s.label.in_flight[&1]
-        .iter()
-        .map(|(i, _)| i.clone())
-        .collect::<Vec<_>>();
-    let ids: Vec<String> = (1..=4).map(|i| format!("id{i}")).collect();
+    ch(&mut s, '1');
+    recorded(&mut s, "1.jpg", "a", true);
+    recorded(&mut s, "2.jpg", "b", true);
+    assert_eq!((s.label.kept, s.answers_waiting()), (2, 2));
+    assert_eq!(s.label.answers_this_session, 2);
+    let pairs = vec![
+        ("1.jpg".to_string(), "a".to_string()),
+        ("2.jpg".to_string(), "b".to_string()),
+    ];
     let effects = update(
         &mut s,
-        Action::AnswersSubmitted {
-            batch: 1,
-            result: Ok(ids.clone()),
+        Action::AnswersSent {
+            answers: pairs.clone(),
+            kept: Some(0),
         },
     );
-    let pairs: Vec<(String, String)> = images.into_iter().zip(ids.iter().cloned()).collect();
     assert_eq!(effects, vec![Effect::WatchAnswers(pairs)]);
-    assert_eq!(s.label.answers_this_session, 4);
-    assert_eq!(s.answers_waiting(), 4);
-    update(&mut s, Action::AnswersWritten(ids[..3].to_vec()));
+    assert_eq!((s.label.kept, s.answers_waiting()), (0, 2));
+    update(&mut s, Action::AnswersWritten(vec!["a".into()]));
     assert_eq!(s.answers_waiting(), 1);
-    // A stale or repeated result changes nothing.
-    assert!(
-        update(
-            &mut s,
-            Action::AnswersSubmitted {
-                batch: 1,
-                result: Ok(ids)
-            }
-        )
-        .is_empty()
-    );
-    assert_eq!(s.label.answers_this_session, 4);
 }
 
 #[test]
-fn a_failed_submission_is_kept_and_sent_with_the_next_round() {
+fn a_queue_outage_keeps_answers_and_says_so_once() {
+    let mut s = state();
+    outbox_ready(&mut s);
+    listed(&mut s, 20);
+    ch(&mut s, '1');
+    recorded(&mut s, "1.jpg", "a", true);
+    for _ in 0..3 {
+        update(
+            &mut s,
+            Action::SendFailed {
+                error: "cannot reach the queue".into(),
+                kept: 1,
+            },
+        );
+    }
+    assert_eq!(s.status.errors.len(), 1, "one notice, not one per retry");
+    let notice = s.status.notice.as_ref().expect("shown");
+    assert!(notice.text.contains("kept on disk"), "{}", notice.text);
+    assert!(s.wants_tick());
+    assert!(screen_text(&s).contains("1 kept offline"));
+}
+
+#[test]
+fn an_answer_the_outbox_cannot_take_goes_straight_to_the_queue() {
     let mut s = state();
     listed(&mut s, 20);
-    for c in ['1', '1', '0', '0'] {
-        ch(&mut s, c);
-    }
+    ch(&mut s, '1');
+    let effects = recorded(&mut s, "1.jpg", "a", false);
+    assert!(matches!(effects.as_slice(), [Effect::SendUnkept(a)] if a.len() == 1));
+    assert_eq!(s.answers_waiting(), 1);
     update(
         &mut s,
-        Action::AnswersSubmitted {
-            batch: 1,
-            result: Err(BackendError::Other("queue down".into())),
+        Action::AnswersSent {
+            answers: vec![("1.jpg".into(), "a".into())],
+            kept: None,
         },
     );
-    assert_eq!(s.label.outbox.len(), 4);
-    let notice = s.status.notice.as_ref().expect("error shown");
-    assert!(
-        notice.text.contains("queue down") && notice.text.contains("kept"),
-        "{}",
-        notice.text
-    );
-    assert_eq!(s.status.errors.len(), 1);
-    ch(&mut s, '1');
-    let (batch, answers) = submitted(&ch(&mut s, 'n')).expect("resubmitted");
-    assert_eq!((batch, answers.len()), (2, 5));
-    assert!(s.label.outbox.is_empty());
+    assert!(s.label.unkept.is_empty());
 }
 
 #[test]
@@ -319,7 +483,7 @@ fn an_image_that_cannot_be_decoded_is_not_requested_again() {
 }
 
 #[test]
-fn votes_typed_before_the_first_listing_are_replayed_when_it_arrives() {
+fn answers_typed_before_the_first_round_are_given_when_it_arrives() {
     let mut s = state();
     // Typed ahead while the session starts (e.g. handed back by the terminal query).
     assert!(ch(&mut s, '1').is_empty());
@@ -327,52 +491,18 @@ fn votes_typed_before_the_first_listing_are_replayed_when_it_arrives() {
     press(&mut s, KeyCode::F(3));
     assert_eq!(s.tab, hotdog_tui::app::Tab::Stats, "tab keys act at once");
     press(&mut s, KeyCode::F(2));
-    ch(&mut s, '1');
-    listed(&mut s, 20);
+    ch(&mut s, 's');
+    let effects = listed(&mut s, 20);
     assert_eq!(
-        votes(&s),
+        given(&effects),
         vec![
-            Some(Vote::HotDog),
-            Some(Vote::NotHotDog),
-            Some(Vote::HotDog),
-            None
+            ("1.jpg".into(), HOT),
+            ("2.jpg".into(), NOT),
+            ("3.jpg".into(), SKIP)
         ]
     );
+    assert_eq!(answers(&s), vec![Some(HOT), Some(NOT), Some(SKIP), None]);
     assert!(s.early_keys.is_empty());
-}
-
-#[test]
-fn kept_answers_are_sent_again_by_themselves_after_a_while() {
-    let mut s = state();
-    listed(&mut s, 20);
-    for c in ['1', '0', '1', '0'] {
-        ch(&mut s, c);
-    }
-    update(
-        &mut s,
-        Action::AnswersSubmitted {
-            batch: 1,
-            result: Err(BackendError::Other("queue down".into())),
-        },
-    );
-    assert_eq!(s.label.outbox.len(), 4);
-    assert!(s.wants_tick(), "ticks keep coming while answers wait");
-    let t0 = std::time::Instant::now();
-    assert!(
-        submitted(&update(&mut s, Action::Tick(t0))).is_none(),
-        "not at once"
-    );
-    assert!(
-        submitted(&update(
-            &mut s,
-            Action::Tick(t0 + std::time::Duration::from_secs(2))
-        ))
-        .is_none()
-    );
-    let later = t0 + hotdog_tui::app::label::OUTBOX_RETRY + std::time::Duration::from_millis(10);
-    let (batch, answers) = submitted(&update(&mut s, Action::Tick(later))).expect("retried");
-    assert_eq!((batch, answers.len()), (2, 4));
-    assert!(s.label.outbox.is_empty());
 }
 
 #[test]
@@ -402,7 +532,7 @@ fn z_zooms_the_focused_image_which_stays_votable_and_esc_goes_back() {
     load_images(&mut s, effects);
     // 1 votes on the zoomed image and moves on to the next unlabelled one, still zoomed.
     ch(&mut s, '1');
-    assert_eq!(votes(&s)[1], Some(Vote::HotDog));
+    assert_eq!(answers(&s)[1], Some(HOT));
     assert_eq!(s.label.focus, 2);
     assert!(s.label.zoomed);
     // Esc goes back to the grid; the zoomed pictures are let go.
@@ -424,17 +554,16 @@ fn zoom_stays_on_for_the_next_round() {
     load_images(&mut s, effects);
     let effects = ch(&mut s, 'z');
     load_images(&mut s, effects);
-    for c in ['1', '0', '1'] {
-        ch(&mut s, c);
-    }
-    let effects = ch(&mut s, '0');
-    assert!(submitted(&effects).is_some());
-    assert_eq!(s.label.round.as_ref().unwrap().number, 2);
+    let effects = answer_round(&mut s, "1011", 20);
+    assert_eq!(s.label.round.as_ref().map(|r| r.number), Some(2));
     assert!(s.label.zoomed);
     assert_eq!(s.label.focus, 0);
-    let zoom = s.label.zoom_size.unwrap();
+    let zoom = s.label.zoom_size.expect("zoom size");
     let first = round_images(&s)[0].clone();
-    assert!(effects.iter().any(
-        |e| matches!(e, Effect::EncodeImage { name, size, .. } if *name == first && *size == zoom)
-    ));
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::EncodeImage { name, size, .. } if *name == first && *size == zoom)
+        ),
+        "{effects:?}"
+    );
 }

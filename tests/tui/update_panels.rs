@@ -37,7 +37,6 @@ fn with_stats() -> State {
         Action::StatsRefreshed {
             images,
             image_names,
-            labelled_by_me: Default::default(),
             changed: true,
             at,
         },
@@ -136,7 +135,6 @@ fn stats_scroll_and_unchanged_refreshes_do_not_redraw() {
         Action::StatsRefreshed {
             images: vec![],
             image_names: vec![],
-            labelled_by_me: Default::default(),
             changed: false,
             at,
         },
@@ -234,7 +232,6 @@ fn a_good_refresh_after_a_failure_clears_the_error() {
         Action::StatsRefreshed {
             images,
             image_names,
-            labelled_by_me: Default::default(),
             changed: true,
             at,
         },

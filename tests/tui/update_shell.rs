@@ -131,59 +131,132 @@ fn ctrl_c_quits_from_anywhere() {
     assert!(s.exit.is_some(), "from the upload prompt");
 }
 
+fn record(s: &mut hotdog_tui::app::State, image: &str, id: &str) {
+    use hotdog_tui::domain::label_file::{Answer, AnswerKind, Vote};
+    let answer = hotdog_tui::domain::messages::ImageAnswer {
+        image: image.into(),
+        answer: Answer {
+            kind: AnswerKind::Vote(Vote::HotDog),
+            at: "2026-12-01T07:00:00.000Z".into(),
+            labeller: "alice".into(),
+            answer_id: id.into(),
+        },
+    };
+    update(
+        s,
+        Action::AnswerRecorded {
+            answer,
+            result: Ok(()),
+        },
+    );
+}
+
 #[test]
-fn quitting_sends_unsent_answers_and_waits_for_them_to_be_written() {
+fn quitting_sends_what_the_outbox_keeps_and_waits_for_it_to_be_written() {
     let mut s = state();
+    outbox_ready(&mut s);
     listed(&mut s, 20);
     ch(&mut s, '1');
     ch(&mut s, '0');
+    record(&mut s, "1.jpg", "a");
+    record(&mut s, "2.jpg", "b");
     let effects = ch(&mut s, 'q');
-    let Some(Effect::SubmitAnswers { batch, answers }) = effects.first().cloned() else {
-        panic!("answers sent on quit: {effects:?}")
-    };
-    assert_eq!(answers.len(), 2);
-    assert!(s.exit.is_none(), "waits for the submission");
-    let effects = update(
+    assert_eq!(effects, vec![Effect::FlushOutbox], "the outbox sends now");
+    assert!(s.exit.is_none(), "waits for the flush");
+    update(
         &mut s,
-        Action::AnswersSubmitted {
-            batch,
-            result: Ok(vec!["a".into(), "b".into()]),
+        Action::AnswersSent {
+            answers: vec![("1.jpg".into(), "a".into()), ("2.jpg".into(), "b".into())],
+            kept: Some(0),
         },
     );
-    assert!(
-        effects.contains(&Effect::RefreshStats),
-        "looks for them at once: {effects:?}"
-    );
+    update(&mut s, Action::OutboxFlushed(Ok(0)));
     assert!(
         s.exit.is_none(),
         "the embedded worker has not written them yet"
     );
     update(&mut s, Action::AnswersWritten(vec!["a".into(), "b".into()]));
     assert_eq!(s.exit, Some(vec![]));
+    assert!(!s.exit_failed);
 }
 
 #[test]
-fn quitting_gives_up_after_the_grace_period_and_says_what_is_left() {
+fn quitting_during_an_outage_says_how_many_answers_are_kept_and_succeeds() {
     let mut s = state();
+    outbox_ready(&mut s);
     listed(&mut s, 20);
     ch(&mut s, '1');
+    record(&mut s, "1.jpg", "a");
+    update(
+        &mut s,
+        Action::SendFailed {
+            error: "cannot reach the queue (SQS)".into(),
+            kept: 1,
+        },
+    );
     ch(&mut s, 'q');
+    assert!(s.exit.is_none());
+    update(&mut s, Action::OutboxFlushed(Ok(1)));
+    let report = s.exit.clone().expect("does not wait for the grace period");
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert!(
+        report[0].starts_with("1 answer(s) are kept in /state/outbox/")
+            && report[0].contains("cannot reach the queue (SQS)")
+            && report[0].contains("hotdog-tui outbox flush"),
+        "{report:?}"
+    );
+    assert!(!s.exit_failed, "kept is not lost");
+}
+
+#[test]
+fn answers_that_could_be_neither_kept_nor_sent_fail_the_session() {
+    let mut s = state();
+    update(
+        &mut s,
+        Action::OutboxReady(Err("cannot create the folder: permission denied".into())),
+    );
+    listed(&mut s, 20);
+    ch(&mut s, '1');
+    let answer = hotdog_tui::domain::messages::ImageAnswer {
+        image: "1.jpg".into(),
+        answer: hotdog_tui::domain::label_file::Answer {
+            kind: hotdog_tui::domain::label_file::AnswerKind::Skip,
+            at: "t".into(),
+            labeller: "alice".into(),
+            answer_id: "a".into(),
+        },
+    };
+    update(
+        &mut s,
+        Action::AnswerRecorded {
+            answer,
+            result: Err("the outbox is not available".into()),
+        },
+    );
+    let effects = ch(&mut s, 'q');
+    assert!(
+        matches!(effects.as_slice(), [Effect::SendUnkept(a)] if a.len() == 1),
+        "tries once more: {effects:?}"
+    );
     let later = s.now + QUIT_GRACE + Duration::from_secs(1);
     s.set_clock(later);
     update(&mut s, Action::Tick(later));
     let report = s.exit.clone().expect("gave up");
-    assert_eq!(report.len(), 1);
     assert!(
-        report[0].contains("1 answer(s) could not be sent"),
+        report[0].contains("1 answer(s) could not be kept (cannot create the folder")
+            && report[0].contains("label them again"),
         "{report:?}"
     );
+    assert!(s.exit_failed);
 }
 
 #[test]
 fn a_second_ctrl_c_stops_waiting() {
     let mut s = state();
+    outbox_ready(&mut s);
     listed(&mut s, 20);
     ch(&mut s, '1');
+    record(&mut s, "1.jpg", "a");
     ctrl(&mut s, 'c');
     assert!(s.exit.is_none());
     ctrl(&mut s, 'c');
@@ -193,20 +266,20 @@ fn a_second_ctrl_c_stops_waiting() {
 #[test]
 fn without_a_worker_answers_in_the_queue_are_enough_to_quit() {
     let mut s = state_at(100, 30, false);
+    outbox_ready(&mut s);
     listed(&mut s, 20);
     ch(&mut s, '1');
+    record(&mut s, "1.jpg", "x");
     let effects = update(&mut s, Action::Quit);
-    assert!(
-        matches!(effects.first(), Some(Effect::SubmitAnswers { .. })),
-        "SIGTERM flushes like q"
-    );
+    assert_eq!(effects, vec![Effect::FlushOutbox], "SIGTERM flushes like q");
     update(
         &mut s,
-        Action::AnswersSubmitted {
-            batch: 1,
-            result: Ok(vec!["x".into()]),
+        Action::AnswersSent {
+            answers: vec![("1.jpg".into(), "x".into())],
+            kept: Some(0),
         },
     );
+    update(&mut s, Action::OutboxFlushed(Ok(0)));
     let report = s.exit.clone().expect("quit");
     assert!(
         report[0].contains("waiting in the label queue"),
@@ -266,6 +339,7 @@ fn every_binding_in_every_table_resolves_to_its_own_command() {
         ("worker", keymap::WORKER),
         ("upload", keymap::UPLOAD),
         ("overlay", keymap::OVERLAY),
+        ("detail", keymap::DETAIL),
     ];
     for (name, table) in tables {
         for b in table {

@@ -1,7 +1,13 @@
 //! Runs `Effect`s: each becomes a tokio task (or a blocking task for decode / encode / file
 //! work) that sends its result back as an `Action` carrying the id it answers. Also owns
-//! the long-lived tasks: statistics refresh, compute client, worker status, queue depths.
-//! The work itself lives with its feature (`label::tasks`, `upload::tasks`, `stats::tasks`).
+//! the long-lived tasks: statistics and round picking, the outbox and its sender, compute
+//! client, worker status, queue depths. The work itself lives with its feature
+//! (`label::tasks`, `upload::tasks`, `stats::tasks`, `detail::tasks`).
+//!
+//! One effect runs in place rather than as a task: a given answer is appended to the outbox
+//! before `run` returns, so it is in the file before the frame that shows it is drawn (a
+//! `kill -9` right after cannot lose it). That append is microseconds; its `fsync` runs on
+//! a blocking task.
 
 pub mod tasks;
 
@@ -15,8 +21,12 @@ use super::{Action, Effect, Tab, send};
 use crate::backend::BackendError;
 use crate::graphics::Renderer;
 use crate::service::context::AppContext;
+use crate::service::outbox::{Outbox, OutboxSender};
 use crate::worker::WorkerHandle;
 use tasks::{ComputeCommand, StatsCommand};
+
+/// How long quitting waits for the round's claims to be released.
+const RELEASE_LIMIT: Duration = Duration::from_secs(2);
 
 /// Decodes running at once: bounds peak memory with big photos (and there are 2 cores).
 const DECODES_AT_ONCE: usize = 1;
@@ -30,6 +40,9 @@ pub struct EffectRunner {
     compute_task: JoinHandle<()>,
     visible: watch::Sender<Tab>,
     worker: Option<WorkerHandle>,
+    /// Where given answers wait for the queue; `None` when it cannot be written.
+    outbox: Option<Outbox>,
+    sender: Option<Arc<OutboxSender>>,
     /// Pollers and forwarders, aborted on shutdown.
     background: JoinSet<()>,
     /// One-off effect tasks; dropped (aborted) with the runner.
@@ -56,6 +69,23 @@ impl EffectRunner {
         }
         let (compute, compute_rx) = mpsc::unbounded_channel();
         let compute_task = tokio::spawn(tasks::compute_loop(ctx.clone(), tx.clone(), compute_rx));
+        let (outbox, sender) = match Outbox::for_context(&ctx) {
+            Ok(outbox) => {
+                send(
+                    &tx,
+                    Action::OutboxReady(Ok(outbox.path().display().to_string())),
+                );
+                let (events, events_rx) = mpsc::unbounded_channel();
+                // It first sends what an earlier session left.
+                let sender = OutboxSender::spawn(ctx.clone(), outbox.clone(), events);
+                background.spawn(tasks::outbox_events_loop(events_rx, tx.clone()));
+                (Some(outbox), Some(Arc::new(sender)))
+            }
+            Err(e) => {
+                send(&tx, Action::OutboxReady(Err(e.to_string())));
+                (None, None)
+            }
+        };
         EffectRunner {
             ctx,
             tx,
@@ -65,6 +95,8 @@ impl EffectRunner {
             compute_task,
             visible,
             worker,
+            outbox,
+            sender,
             background,
             jobs: JoinSet::new(),
             decode_slots: Arc::new(Semaphore::new(DECODES_AT_ONCE)),
@@ -92,11 +124,51 @@ impl EffectRunner {
                     size,
                 ));
             }
-            Effect::SubmitAnswers { batch, answers } => {
-                self.jobs.spawn(async move {
-                    let result = crate::service::labeller::submit_round(&ctx, &answers).await;
-                    send(&tx, Action::AnswersSubmitted { batch, result });
-                });
+            Effect::GiveAnswer { image, kind } => self.give(&image, kind),
+            Effect::PickRound {
+                request,
+                exclude,
+                keep,
+                answered,
+            } => {
+                let pick = StatsCommand::Pick {
+                    request,
+                    exclude,
+                    keep,
+                    answered,
+                };
+                if self.stats.send(pick).is_err() {
+                    let result = Err("the statistics task has stopped; restart the session".into());
+                    send(&tx, Action::RoundPicked { request, result });
+                }
+            }
+            Effect::SendUnkept(answers) => {
+                self.jobs.spawn(tasks::send_unkept(ctx, tx, answers));
+            }
+            Effect::FlushOutbox => match self.sender.clone() {
+                Some(sender) => {
+                    self.jobs.spawn(async move {
+                        let result = sender.flush().await;
+                        send(&tx, Action::OutboxFlushed(result));
+                    });
+                }
+                None => {
+                    send(&tx, Action::OutboxFlushed(Ok(0)));
+                }
+            },
+            Effect::LoadDetail { request, image } => {
+                self.jobs
+                    .spawn(crate::app::detail::tasks::load(ctx, tx, request, image));
+            }
+            Effect::EncodeDetail {
+                request,
+                image,
+                size,
+            } => {
+                let renderer = self.renderer.clone();
+                self.jobs.spawn(crate::app::detail::tasks::encode_large(
+                    tx, renderer, request, image, size,
+                ));
             }
             // The stats task ends only at shutdown; a command sent after that has no one to serve.
             Effect::WatchAnswers(pairs) => {
@@ -155,9 +227,49 @@ impl EffectRunner {
         }
     }
 
-    /// Stops everything: the compute client deletes its reply queue, the embedded worker
-    /// finishes what it holds. Bounded, so a dead backend cannot hang the exit.
+    /// Records a given answer in the outbox now (see the module comment), then lets the
+    /// sender know; the result goes back to the state as `AnswerRecorded`.
+    fn give(&mut self, image: &str, kind: crate::domain::label_file::AnswerKind) {
+        let answer = crate::service::labeller::new_answer(&self.ctx.user, image, kind);
+        let result = match &self.outbox {
+            Some(outbox) => outbox
+                .record_unsynced(std::slice::from_ref(&answer))
+                .map_err(|e| e.to_string()),
+            None => Err("the outbox is not available".to_string()),
+        };
+        if result.is_ok()
+            && let Some(outbox) = self.outbox.clone()
+        {
+            let sender = self.sender.clone();
+            self.jobs.spawn(async move {
+                let synced = tokio::task::spawn_blocking(move || outbox.sync()).await;
+                if let Ok(Err(e)) = synced {
+                    tracing::warn!(error = %e, "could not fsync the outbox; the answer is written, not yet on disk");
+                }
+                if let Some(s) = sender {
+                    s.wake();
+                }
+            });
+        }
+        send(&self.tx, Action::AnswerRecorded { answer, result });
+    }
+
+    /// Stops everything: the round's claims are released, the compute client deletes its
+    /// reply queue, the embedded worker finishes what it holds. Bounded, so a dead backend
+    /// cannot hang the exit.
     pub async fn shutdown(mut self, limit: Duration) {
+        let (released, wait) = tokio::sync::oneshot::channel();
+        if self
+            .stats
+            .send(StatsCommand::ReleaseClaims(released))
+            .is_ok()
+        {
+            // Best effort: claims expire by themselves.
+            let _ = tokio::time::timeout(RELEASE_LIMIT, wait).await;
+        }
+        if let Some(sender) = self.sender.take() {
+            sender.stop();
+        }
         self.background.abort_all();
         self.jobs.abort_all();
         drop(self.compute);

@@ -1,18 +1,22 @@
-//! The runner's long-lived tasks: the statistics refresh (which also notices when our
-//! answers land in the label files), the compute client, the embedded worker's status and
-//! events, and the queue depths (polled only while the Worker tab is visible).
+//! The runner's long-lived tasks: the statistics refresh and round picking (which also
+//! notices when our answers land in the label files), the outbox sender's reports, the
+//! compute client, the embedded worker's status and events, and the queue depths (polled
+//! only while the Worker tab is visible).
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::app::send;
 use crate::app::worker::QueueDepths;
 use crate::app::{Action, Tab};
-use crate::backend::BackendError;
+use crate::backend::{BackendError, OutgoingMessage};
+use crate::domain::messages::{ImageAnswer, LabelSubmission};
 use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
-use crate::service::statistics::StatsCache;
+use crate::service::outbox::SenderEvent;
+use crate::service::rounds::RoundPicker;
 use crate::worker::{WorkerEvent, WorkerStatus};
 
 /// Statistics refresh period: an answer from any terminal shows within about this long.
@@ -23,36 +27,47 @@ pub enum StatsCommand {
     /// (image, answer id) pairs to report once they are in the label files.
     Watch(Vec<(String, String)>),
     RefreshNow,
+    /// Pick and claim a round (see `Effect::PickRound`).
+    Pick {
+        request: u64,
+        exclude: Vec<String>,
+        keep: Vec<String>,
+        answered: Vec<String>,
+    },
+    /// Quitting: give up every claim, then say so.
+    ReleaseClaims(oneshot::Sender<()>),
 }
 
+/// Owns the labeller's view of the dataset: the statistics (refreshed every
+/// `STATS_INTERVAL`, or at once on request), the rounds it picks and claims, and the
+/// answers it watches for in the label files.
 pub async fn stats_loop(
     ctx: AppContext,
     tx: mpsc::UnboundedSender<Action>,
     mut cmds: mpsc::UnboundedReceiver<StatsCommand>,
 ) {
-    let mut cache = StatsCache::new();
+    let mut picker = RoundPicker::new(fastrand::u64(..));
     let mut watched: Vec<(String, String)> = Vec::new();
-    let mut last_names: Option<Vec<String>> = None;
+    let mut reported: Option<u64> = None;
     let mut failing = false;
     loop {
-        match cache.refresh(&ctx).await {
-            Ok(summary) => {
-                let names = cache.image_names();
+        match picker.stats.refresh(&ctx).await {
+            Ok(_) => {
+                let cache = &picker.stats;
                 // After a failure, report even an unchanged refresh: the UI clears the error.
-                let changed = summary.fetched > 0 || last_names.as_ref() != Some(&names) || failing;
+                let changed = reported != Some(cache.generation()) || failing;
                 failing = false;
                 if changed {
                     let action = Action::StatsRefreshed {
                         images: cache.images(),
-                        image_names: names.clone(),
-                        labelled_by_me: cache.labelled_by(&ctx.user),
+                        image_names: cache.image_names(),
                         changed: true,
                         at: Instant::now(),
                     };
                     if !send(&tx, action) {
                         return;
                     }
-                    last_names = Some(names);
+                    reported = Some(cache.generation());
                 }
                 let (landed, still): (Vec<_>, Vec<_>) = watched
                     .drain(..)
@@ -83,6 +98,28 @@ pub async fn stats_loop(
                     None => return,
                     Some(StatsCommand::Watch(pairs)) => watched.extend(pairs),
                     Some(StatsCommand::RefreshNow) => break,
+                    Some(StatsCommand::Pick { request, exclude, keep, answered }) => {
+                        let exclude: HashSet<String> = exclude.into_iter().collect();
+                        let answered: HashSet<String> = answered.into_iter().collect();
+                        let result = picker
+                            .next_round(&ctx, &exclude, &answered, &keep)
+                            .await
+                            .map_err(|e| e.to_string());
+                        if !send(&tx, Action::RoundPicked { request, result }) {
+                            return;
+                        }
+                        // The pick read the files: report what it found without waiting.
+                        if reported != Some(picker.stats.generation()) {
+                            break;
+                        }
+                    }
+                    Some(StatsCommand::ReleaseClaims(done)) => {
+                        if let Err(e) = picker.claim(&ctx, Vec::new()).await {
+                            tracing::warn!(error = %e, "could not release the round's claims; they expire by themselves");
+                        }
+                        // The runner may have stopped waiting.
+                        let _ = done.send(());
+                    }
                 },
             }
         }
@@ -227,5 +264,65 @@ pub async fn depth_loop(
         } else if visible.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// Forwards the outbox sender's reports to the UI.
+pub async fn outbox_events_loop(
+    mut events: mpsc::UnboundedReceiver<SenderEvent>,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    while let Some(event) = events.recv().await {
+        let action = match event {
+            SenderEvent::Sent { answers, kept } => Action::AnswersSent {
+                answers: answers
+                    .into_iter()
+                    .map(|a| (a.image, a.answer.answer_id))
+                    .collect(),
+                kept: Some(kept),
+            },
+            SenderEvent::Failed { error, kept, .. } => Action::SendFailed { error, kept },
+        };
+        if !send(&tx, action) {
+            return;
+        }
+    }
+}
+
+/// Sends answers the outbox could not take straight to the label queue, retrying with
+/// backoff until the queue takes them (or the session ends).
+pub async fn send_unkept(
+    ctx: AppContext,
+    tx: mpsc::UnboundedSender<Action>,
+    answers: Vec<ImageAnswer>,
+) {
+    let mut retry = Duration::from_secs(1);
+    loop {
+        let body = serde_json::to_string(&LabelSubmission::new(&ctx.user, &answers));
+        let result = match body {
+            Ok(body) => ctx
+                .backend
+                .queues
+                .send(&ctx.resources.labels, OutgoingMessage::plain(body))
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("cannot encode answers: {e}")),
+        };
+        if result.is_ok() {
+            let sent = answers
+                .iter()
+                .map(|a| (a.image.clone(), a.answer.answer_id.clone()))
+                .collect();
+            send(
+                &tx,
+                Action::AnswersSent {
+                    answers: sent,
+                    kept: None,
+                },
+            );
+            return;
+        }
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(Duration::from_secs(30));
     }
 }

@@ -1,25 +1,36 @@
-//! The Label tab's state: the current round of up to 4 tiles, the prefetched next round,
-//! and every answer on its way to the label files (voted, queued, in flight, submitted but
-//! not yet seen written), so none is dropped and the status line can count them.
+//! The Label tab's state: the round on screen (tiles with her answers), the last rounds
+//! she can go back to and correct, the prefetched next round, and every answer on its way
+//! to the label files — in the outbox, sent, or (if the outbox cannot be written) sent
+//! straight — so none is dropped and the status line can count them.
+//!
+//! An answer is given on its key press: the effect runner writes it to the outbox before
+//! the next frame, so whatever the screen shows as given survives a `kill -9`. Changing an
+//! answer gives a new one, which supersedes the earlier in the label file.
 
 pub mod keys;
 pub mod picture_cache;
 pub mod tasks;
 pub mod view;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use ratatui::layout::Size;
 
 use super::Effect;
-use crate::domain::label_file::Vote;
-use crate::domain::sampling::{ROUND_SIZE, pick_round};
+use crate::domain::label_file::AnswerKind;
+use crate::domain::messages::ImageAnswer;
+use crate::domain::sampling::{NothingLeft, RoundChoice};
+use crate::domain::stats::{DEFAULT_VOTES_PER_IMAGE, ImageStats};
 use picture_cache::TileImages;
+
+/// Rounds kept to go back to (`u`), at least the 10 the product promises.
+pub const HISTORY: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tile {
     pub image: String,
-    pub vote: Option<Vote>,
+    /// Her latest answer given in this session.
+    pub answer: Option<AnswerKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,14 +41,16 @@ pub struct LabelRound {
 }
 
 impl LabelRound {
-    pub fn voted(&self) -> usize {
-        self.tiles.iter().filter(|t| t.vote.is_some()).count()
+    pub fn answered(&self) -> usize {
+        self.tiles.iter().filter(|t| t.answer.is_some()).count()
     }
-    pub fn answers(&self) -> Vec<(String, Vote)> {
-        self.tiles
-            .iter()
-            .filter_map(|t| t.vote.map(|v| (t.image.clone(), v)))
-            .collect()
+
+    pub fn images(&self) -> Vec<String> {
+        self.tiles.iter().map(|t| t.image.clone()).collect()
+    }
+
+    fn complete(&self) -> bool {
+        self.answered() == self.tiles.len()
     }
 }
 
@@ -50,32 +63,56 @@ pub enum Move {
     Down,
 }
 
-/// How long kept answers wait before they are sent again by themselves.
-pub const OUTBOX_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+/// What the outbox is doing, as last reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Not known yet (the session is starting).
+    Opening,
+    /// Answers are kept at `path` until the queue accepts them.
+    Ready { path: String },
+    /// The outbox cannot be written: answers go straight to the queue.
+    Unavailable { error: String },
+}
 
 #[derive(Debug)]
 pub struct LabelState {
+    /// The newest round (the one new answers go to unless she went back).
     pub round: Option<LabelRound>,
+    /// Earlier rounds, oldest first, at most `HISTORY`.
+    pub history: VecDeque<LabelRound>,
+    /// While she looks at an earlier round: its index in `history`.
+    pub reviewing: Option<usize>,
     pub focus: usize,
-    /// Images of the next round, picked early so they are fetched before they are needed.
-    pub next: Vec<String>,
-    pub answers_this_session: u64,
+    /// Images of the next round, picked (and claimed) early so they are fetched before
+    /// they are needed; `None` until a pick arrives.
+    pub next: Option<Vec<String>>,
+    /// The round pick in flight, by request id; results for others are stale.
+    pub picking: Option<u64>,
+    next_request: u64,
+    /// Why there is no round for her, in figures.
+    pub nothing_left: Option<NothingLeft>,
+    /// The last pick failed (the backend is unreachable): why.
+    pub pick_error: Option<String>,
     /// `None` until the first listing arrives.
     pub images_in_store: Option<usize>,
-    pub image_names: Vec<String>,
-    pub labelled_by_me: HashSet<String>,
-    /// Images voted on in this session (the store may not show them yet).
-    pub voted_this_session: HashSet<String>,
-    /// Answers to send with the next submission (a failed one comes back here).
-    pub outbox: Vec<(String, Vote)>,
-    /// When the outbox is next retried on its own (the backend may be back by then).
-    pub outbox_retry_at: Option<std::time::Instant>,
-    pub in_flight: BTreeMap<u64, Vec<(String, Vote)>>,
-    /// Answer ids sent to the queue and not yet seen in the label files.
-    pub unwritten: HashSet<String>,
-    pub next_batch: u64,
+    /// (done, total): images with the votes they need.
+    pub progress: Option<(usize, usize)>,
+    pub votes_per_image: u64,
+    /// Images with the votes they need (left out when a prefetched round is shown).
+    done: HashSet<String>,
+    /// Images she answered in this session (the files may not show them yet).
+    pub answered: HashSet<String>,
+    pub answers_this_session: u64,
     pub rounds_started: u64,
-    pub auto_advance: bool,
+    pub outbox: OutboxState,
+    /// Answers in the outbox, as last reported (plus those recorded since).
+    pub kept: usize,
+    /// Why the last send failed, while answers are kept.
+    pub send_error: Option<String>,
+    /// Answers the outbox could not take, being sent straight to the queue.
+    pub unkept: Vec<ImageAnswer>,
+    /// Answer ids the queue accepted and the label files do not show yet.
+    pub unwritten: HashMap<String, String>,
     pub images: TileImages,
     /// Image area of one tile and the grid's columns, from the layout (set on resize).
     pub tile_size: Option<Size>,
@@ -84,127 +121,219 @@ pub struct LabelState {
     pub zoomed: bool,
     /// Image area of the zoomed view, from the layout.
     pub zoom_size: Option<Size>,
-    rng: fastrand::Rng,
 }
 
 impl LabelState {
-    pub fn new(seed: u64) -> LabelState {
+    pub fn new() -> LabelState {
         LabelState {
             round: None,
+            history: VecDeque::new(),
+            reviewing: None,
             focus: 0,
-            next: Vec::new(),
-            answers_this_session: 0,
+            next: None,
+            picking: None,
+            next_request: 1,
+            nothing_left: None,
+            pick_error: None,
             images_in_store: None,
-            image_names: Vec::new(),
-            labelled_by_me: HashSet::new(),
-            voted_this_session: HashSet::new(),
-            outbox: Vec::new(),
-            outbox_retry_at: None,
-            in_flight: BTreeMap::new(),
-            unwritten: HashSet::new(),
-            next_batch: 1,
+            progress: None,
+            votes_per_image: DEFAULT_VOTES_PER_IMAGE,
+            done: HashSet::new(),
+            answered: HashSet::new(),
+            answers_this_session: 0,
             rounds_started: 0,
-            auto_advance: true,
+            outbox: OutboxState::Opening,
+            kept: 0,
+            send_error: None,
+            unkept: Vec::new(),
+            unwritten: HashMap::new(),
             images: TileImages::default(),
             tile_size: None,
             grid_cols: 2,
             zoomed: false,
             zoom_size: None,
-            rng: fastrand::Rng::with_seed(seed),
         }
     }
 
-    /// Answers not yet in the label files: voted this round, queued, in flight, unwritten.
+    /// Nothing to act on yet, and no answer yet on why: the session is starting.
+    pub fn waiting_for_first_round(&self) -> bool {
+        self.rounds_started == 0
+            && self.nothing_left.is_none()
+            && self.pick_error.is_none()
+            && self.images_in_store != Some(0)
+    }
+
+    /// The round on screen: an earlier one while she reviews, else the newest.
+    pub fn shown(&self) -> Option<&LabelRound> {
+        match self.reviewing {
+            Some(i) => self.history.get(i),
+            None => self.round.as_ref(),
+        }
+    }
+
+    fn shown_mut(&mut self) -> Option<&mut LabelRound> {
+        match self.reviewing {
+            Some(i) => self.history.get_mut(i),
+            None => self.round.as_mut(),
+        }
+    }
+
+    /// Answers not yet in the label files: kept in the outbox, being sent straight, or
+    /// accepted by the queue and not written yet.
     pub fn waiting(&self) -> usize {
-        let current = self.round.as_ref().map_or(0, LabelRound::voted);
-        current
-            + self.outbox.len()
-            + self.in_flight.values().map(Vec::len).sum::<usize>()
-            + self.unwritten.len()
+        self.kept + self.unkept.len() + self.unwritten.len()
     }
 
-    /// Answers that would be lost if the process ended now (not yet in the queue).
-    pub fn unsent(&self) -> usize {
-        let current = self.round.as_ref().map_or(0, LabelRound::voted);
-        current + self.outbox.len() + self.in_flight.values().map(Vec::len).sum::<usize>()
-    }
-
-    /// New listing from the store: start a round if there was none.
-    pub fn store_listed(
-        &mut self,
-        names: Vec<String>,
-        labelled_by_me: HashSet<String>,
-    ) -> Vec<Effect> {
+    /// New statistics: the store's images, dataset progress, and which are done.
+    pub fn store_listed(&mut self, images: &[ImageStats], names: &[String]) -> Vec<Effect> {
         self.images_in_store = Some(names.len());
-        let changed = names != self.image_names;
-        self.image_names = names;
-        self.labelled_by_me = labelled_by_me;
-        if self.round.is_none() && !self.image_names.is_empty() {
-            return self.advance();
-        }
-        if changed && self.next.is_empty() && !self.image_names.is_empty() {
-            self.next = self.pick_next();
-            return self.want_images();
+        let listed: HashSet<&str> = names.iter().map(String::as_str).collect();
+        self.done = images
+            .iter()
+            .filter(|s| s.done && listed.contains(s.image.as_str()))
+            .map(|s| s.image.clone())
+            .collect();
+        self.progress = Some((self.done.len(), names.len()));
+        let nothing_shown = self.round.is_none() && self.reviewing.is_none();
+        // Something may have opened up (uploads, others' claims expiring, more votes
+        // wanted): ask again when she has nothing, or when the prefetch came back empty.
+        let want_pick = self.picking.is_none()
+            && (nothing_shown || self.next.as_ref().is_some_and(Vec::is_empty))
+            && !names.is_empty();
+        if want_pick {
+            return self.pick();
         }
         Vec::new()
     }
 
-    fn pick_next(&mut self) -> Vec<String> {
-        let current: HashSet<String> = self
+    /// Asks for a round: the next one to show if none is shown, else the one after.
+    fn pick(&mut self) -> Vec<Effect> {
+        let request = self.next_request;
+        self.next_request += 1;
+        self.picking = Some(request);
+        let on_screen: Vec<String> = self
             .round
             .as_ref()
-            .map(|r| r.tiles.iter().map(|t| t.image.clone()).collect())
+            .map(LabelRound::images)
             .unwrap_or_default();
-        // The current round's images will be labelled by the time the next one shows.
-        let mut mine: HashSet<String> = self
-            .labelled_by_me
-            .union(&self.voted_this_session)
-            .cloned()
+        // What is on screen stays claimed; unanswered tiles are left out of the pick.
+        let keep: Vec<String> = self
+            .round
+            .iter()
+            .flat_map(|r| r.tiles.iter().filter(|t| t.answer.is_none()))
+            .map(|t| t.image.clone())
             .collect();
-        mine.extend(current.iter().cloned());
-        pick_round(
-            &self.image_names,
-            &mine,
-            &current,
-            ROUND_SIZE,
-            &mut self.rng,
-        )
+        let mut answered: Vec<String> = self.answered.iter().cloned().collect();
+        answered.sort();
+        vec![Effect::PickRound {
+            request,
+            exclude: on_screen,
+            keep,
+            answered,
+        }]
     }
 
-    /// Moves to the next round (the prefetched one if any) and prefetches the one after.
-    fn advance(&mut self) -> Vec<Effect> {
-        let names =
-            if self.next.is_empty() || !self.next.iter().all(|n| self.image_names.contains(n)) {
-                self.pick_next()
-            } else {
-                std::mem::take(&mut self.next)
-            };
-        if !names.is_empty() {
-            self.rounds_started += 1;
+    /// A pick's result: the round to show (if she has none) or the prefetched next one.
+    pub fn picked(&mut self, request: u64, result: Result<RoundChoice, String>) -> Vec<Effect> {
+        if self.picking != Some(request) {
+            return Vec::new();
         }
-        let number = self.rounds_started;
-        self.round = (!names.is_empty()).then(|| LabelRound {
-            number,
-            tiles: names
+        self.picking = None;
+        let choice = match result {
+            Ok(c) => c,
+            Err(e) => {
+                self.pick_error = Some(e);
+                return Vec::new();
+            }
+        };
+        self.pick_error = None;
+        let images = match choice {
+            RoundChoice::Round(images) => {
+                self.nothing_left = None;
+                images
+            }
+            RoundChoice::NothingLeft(left) => {
+                if self.round.is_none() {
+                    self.nothing_left = Some(left);
+                }
+                Vec::new()
+            }
+        };
+        if self.round.is_none() {
+            let images: Vec<String> = images
                 .into_iter()
-                .map(|image| Tile { image, vote: None })
-                .collect(),
-        });
-        self.focus = 0;
-        self.next = self.pick_next();
+                .filter(|i| !self.done.contains(i) && !self.answered.contains(i))
+                .collect();
+            if images.is_empty() {
+                self.next = None;
+                return self.want_images();
+            }
+            self.start_round(images);
+            let mut effects = self.pick();
+            effects.extend(self.want_images());
+            return effects;
+        }
+        self.next = Some(images);
         self.want_images()
     }
 
-    /// Fetch / encode requests for the current and next rounds (and, while zoomed, the
-    /// current round at the zoomed size); drops older images and sizes.
-    pub fn want_images(&mut self) -> Vec<Effect> {
-        let current: Vec<String> = self
-            .round
-            .iter()
-            .flat_map(|r| r.tiles.iter().map(|t| t.image.clone()))
+    fn start_round(&mut self, images: Vec<String>) {
+        self.rounds_started += 1;
+        self.round = Some(LabelRound {
+            number: self.rounds_started,
+            tiles: images
+                .into_iter()
+                .map(|image| Tile {
+                    image,
+                    answer: None,
+                })
+                .collect(),
+        });
+        self.focus = 0;
+    }
+
+    /// Moves on from the newest round: it joins the history, the prefetched round shows
+    /// (without images that got their votes meanwhile), and the one after is picked.
+    fn advance(&mut self) -> Vec<Effect> {
+        if let Some(done) = self.round.take() {
+            self.history.push_back(done);
+            while self.history.len() > HISTORY {
+                self.history.pop_front();
+            }
+        }
+        self.reviewing = None;
+        self.focus = 0;
+        let next: Vec<String> = self
+            .next
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| !self.done.contains(i) && !self.answered.contains(i))
             .collect();
+        let mut effects = Vec::new();
+        if !next.is_empty() {
+            self.start_round(next);
+        }
+        // A pick still on its way (for the slot after the old round) now fills the next
+        // empty slot: this one if nothing was prefetched, else the one after.
+        if self.picking.is_none() {
+            effects.extend(self.pick());
+        }
+        effects.extend(self.want_images());
+        effects
+    }
+
+    /// Fetch / encode requests for the round on screen, the newest and the next one (and,
+    /// while zoomed, the round on screen at the zoomed size); drops older images and sizes.
+    pub fn want_images(&mut self) -> Vec<Effect> {
+        let current: Vec<String> = self.shown().map(LabelRound::images).unwrap_or_default();
         let mut names = current.clone();
-        names.extend(self.next.iter().cloned());
+        if self.reviewing.is_some() {
+            names.extend(self.round.iter().flat_map(LabelRound::images));
+        }
+        names.extend(self.next.iter().flatten().cloned());
+        let mut seen = HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
         let keep: HashSet<String> = names.iter().cloned().collect();
         let zoom = self.zoom_size.filter(|_| self.zoomed);
         let sizes: Vec<Size> = self.tile_size.into_iter().chain(zoom).collect();
@@ -223,47 +352,78 @@ impl LabelState {
 
     /// `z`: the focused image alone, as large as possible, or back to the grid.
     pub fn toggle_zoom(&mut self) -> Vec<Effect> {
-        if self.round.is_none() && !self.zoomed {
+        if self.shown().is_none() && !self.zoomed {
             return Vec::new();
         }
         self.zoomed = !self.zoomed;
         self.want_images()
     }
 
-    pub fn vote(&mut self, vote: Vote) -> Vec<Effect> {
-        let Some(round) = self.round.as_mut() else {
+    /// Her answer for the focused tile: given now (unless it is the answer she already
+    /// gave). On the newest round, a round with every tile answered moves on.
+    pub fn answer(&mut self, kind: AnswerKind) -> Vec<Effect> {
+        let focus = self.focus;
+        let reviewing = self.reviewing.is_some();
+        let Some(round) = self.shown_mut() else {
             return Vec::new();
         };
-        let Some(tile) = round.tiles.get_mut(self.focus) else {
+        let Some(tile) = round.tiles.get_mut(focus) else {
             return Vec::new();
         };
-        tile.vote = Some(vote);
-        self.voted_this_session.insert(tile.image.clone());
-        if round.voted() == round.tiles.len() && self.auto_advance {
-            return self.submit_round();
+        if tile.answer == Some(kind) {
+            return Vec::new();
         }
+        tile.answer = Some(kind);
+        let image = tile.image.clone();
         let n = round.tiles.len();
-        if let Some(next) = (1..n)
-            .map(|d| (self.focus + d) % n)
-            .find(|&i| round.tiles[i].vote.is_none())
-        {
-            self.focus = next;
+        let complete = round.complete();
+        let next_open = (1..n)
+            .map(|d| (focus + d) % n)
+            .find(|&i| round.tiles[i].answer.is_none());
+        self.answered.insert(image.clone());
+        let mut effects = vec![Effect::GiveAnswer { image, kind }];
+        if complete && !reviewing {
+            effects.extend(self.advance());
+        } else if let Some(i) = next_open {
+            self.focus = i;
         }
-        Vec::new()
+        effects
     }
 
-    pub fn clear_vote(&mut self) {
-        if let Some(tile) = self
-            .round
-            .as_mut()
-            .and_then(|r| r.tiles.get_mut(self.focus))
-        {
-            tile.vote = None;
+    /// `u` / Backspace: back to the round before the one on screen.
+    pub fn back(&mut self) -> bool {
+        let target = match self.reviewing {
+            Some(0) => return false,
+            Some(i) => i - 1,
+            None if self.history.is_empty() => return false,
+            None => self.history.len() - 1,
+        };
+        self.reviewing = Some(target);
+        self.focus = 0;
+        true
+    }
+
+    /// `n` / Enter: forward to the next round; on the newest, leave what is unanswered and
+    /// load a new one.
+    pub fn forward(&mut self) -> Vec<Effect> {
+        match self.reviewing {
+            Some(i) if i + 1 < self.history.len() => {
+                self.reviewing = Some(i + 1);
+                self.focus = 0;
+                self.want_images()
+            }
+            Some(_) => {
+                self.reviewing = None;
+                self.focus = 0;
+                self.want_images()
+            }
+            None if self.round.is_some() => self.advance(),
+            None => Vec::new(),
         }
     }
 
     pub fn move_focus(&mut self, m: Move) {
-        let Some(round) = self.round.as_ref() else {
+        let Some(round) = self.shown() else {
             return;
         };
         let n = round.tiles.len();
@@ -281,95 +441,37 @@ impl LabelState {
         }
     }
 
-    /// Submits what this round has (plus anything queued) and loads the next round.
-    pub fn submit_round(&mut self) -> Vec<Effect> {
-        let answers = self
-            .round
-            .as_ref()
-            .map(LabelRound::answers)
-            .unwrap_or_default();
-        let mut effects = self.send(answers);
-        effects.extend(self.advance());
-        effects
-    }
-
-    /// Queues answers with the outbox and sends them as one submission.
-    pub fn send(&mut self, answers: Vec<(String, Vote)>) -> Vec<Effect> {
-        let mut batch_answers = std::mem::take(&mut self.outbox);
-        batch_answers.extend(answers);
-        if batch_answers.is_empty() {
-            return Vec::new();
-        }
-        let batch = self.next_batch;
-        self.next_batch += 1;
-        self.in_flight.insert(batch, batch_answers.clone());
-        vec![Effect::SubmitAnswers {
-            batch,
-            answers: batch_answers,
-        }]
-    }
-
-    /// On a tick: answers kept after a failed submission are sent again every
-    /// `OUTBOX_RETRY`, without waiting for the labeller to finish another round.
-    pub fn retry_outbox(&mut self, now: std::time::Instant) -> Vec<Effect> {
-        if self.outbox.is_empty() || !self.in_flight.is_empty() {
-            return Vec::new();
-        }
-        match self.outbox_retry_at {
-            None => {
-                self.outbox_retry_at = Some(now + OUTBOX_RETRY);
+    /// The runner wrote (or could not write) an answer to the outbox.
+    pub fn recorded(&mut self, answer: ImageAnswer, result: Result<(), String>) -> Vec<Effect> {
+        self.answers_this_session += 1;
+        match result {
+            Ok(()) => {
+                self.kept += 1;
                 Vec::new()
             }
-            Some(at) if now >= at => {
-                self.outbox_retry_at = None;
-                self.send(Vec::new())
+            Err(_) => {
+                self.unkept.push(answer.clone());
+                vec![Effect::SendUnkept(vec![answer])]
             }
-            Some(_) => Vec::new(),
         }
     }
 
-    /// Everything not yet sent, for quitting: the round's votes and the outbox.
-    pub fn flush(&mut self) -> Vec<Effect> {
-        let answers = self
-            .round
-            .as_ref()
-            .map(LabelRound::answers)
-            .unwrap_or_default();
-        if let Some(r) = self.round.as_mut() {
-            r.tiles.iter_mut().for_each(|t| t.vote = None);
+    /// The queue accepted these answers (from the outbox, or sent straight).
+    pub fn sent(&mut self, answers: &[(String, String)], kept: Option<usize>) -> Vec<Effect> {
+        if let Some(k) = kept {
+            self.kept = k;
+            self.send_error = None;
         }
-        self.send(answers)
-    }
-
-    /// A submission's result. `Ok` holds the answer ids, one per answer, in order.
-    pub fn submitted(
-        &mut self,
-        batch: u64,
-        result: Result<Vec<String>, String>,
-    ) -> (Vec<Effect>, Option<String>) {
-        let Some(answers) = self.in_flight.remove(&batch) else {
-            return (Vec::new(), None);
-        };
-        match result {
-            Ok(ids) => {
-                self.answers_this_session += answers.len() as u64;
-                let pairs: Vec<(String, String)> = answers
-                    .iter()
-                    .map(|(image, _)| image.clone())
-                    .zip(ids.iter().cloned())
-                    .collect();
-                self.unwritten.extend(ids);
-                (vec![Effect::WatchAnswers(pairs)], None)
-            }
-            Err(e) => {
-                let n = answers.len();
-                self.outbox.extend(answers);
-                let msg = format!(
-                    "Could not submit {n} answer(s): {e}. They are kept and sent with the next round (or on quit)."
-                );
-                (Vec::new(), Some(msg))
-            }
+        let ids: HashSet<&str> = answers.iter().map(|(_, id)| id.as_str()).collect();
+        self.unkept
+            .retain(|a| !ids.contains(a.answer.answer_id.as_str()));
+        for (image, id) in answers {
+            self.unwritten.insert(id.clone(), image.clone());
         }
+        if answers.is_empty() {
+            return Vec::new();
+        }
+        vec![Effect::WatchAnswers(answers.to_vec())]
     }
 
     pub fn written(&mut self, ids: &[String]) -> bool {
@@ -378,5 +480,11 @@ impl LabelState {
             self.unwritten.remove(id);
         }
         before != self.unwritten.len()
+    }
+}
+
+impl Default for LabelState {
+    fn default() -> Self {
+        LabelState::new()
     }
 }

@@ -1,7 +1,8 @@
-//! The Label tab: a progress line and the round's tiles (image, sanitised name, vote mark),
-//! the focused one highlighted, or the focused tile alone when zoomed. Pictures come
-//! ready-encoded from the state; a tile without one shows a placeholder or why it cannot
-//! be displayed.
+//! The Label tab: a progress line (the round, her answers, the dataset's progress, answers
+//! kept offline) and the round's tiles (image, sanitised name, her answer), the focused one
+//! highlighted, or the focused tile alone when zoomed; or why there is no round for her.
+//! Pictures come ready-encoded from the state; a tile without one shows a placeholder or
+//! why it cannot be displayed.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -14,7 +15,7 @@ use crate::app::label::Tile;
 use crate::app::layout;
 use crate::app::theme::{TILE_BG, accent, bad, dim, good, truncate};
 use crate::app::{Overlay, State};
-use crate::domain::label_file::Vote;
+use crate::domain::label_file::{AnswerKind, Vote};
 use crate::domain::names::display_safe;
 use crate::domain::sampling::ROUND_SIZE;
 
@@ -24,7 +25,7 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
     let body = layout::screen(screen).body;
     let label = &state.label;
     frame.render_widget(progress_line(state), grid.progress);
-    match (label.images_in_store, &label.round) {
+    match (label.images_in_store, label.shown()) {
         (None, _) => message(frame, body, vec![Line::raw("Loading the image list…")]),
         (Some(0), _) => message(
             frame,
@@ -41,7 +42,32 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
                 ),
             ],
         ),
-        (Some(_), None) => message(frame, body, vec![Line::raw("Picking a round…")]),
+        (Some(_), None) => match (&label.nothing_left, &label.pick_error) {
+            (Some(left), _) => message(
+                frame,
+                body,
+                vec![
+                    Line::styled("Nothing left for you to label.", accent()),
+                    Line::raw(""),
+                    Line::raw(upper_first(&left.to_string()) + "."),
+                    Line::raw(""),
+                    Line::styled(
+                        "a adds images · u goes back to your last rounds · this screen updates by itself",
+                        dim(),
+                    ),
+                ],
+            ),
+            (None, Some(e)) => message(
+                frame,
+                body,
+                vec![
+                    Line::styled("Cannot pick a round.", bad()),
+                    Line::styled(display_safe(e), dim()),
+                    Line::raw("It is asked for again with the next refresh."),
+                ],
+            ),
+            (None, None) => message(frame, body, vec![Line::raw("Picking a round…")]),
+        },
         (Some(_), Some(round)) if label.zoomed => {
             if let Some(tile) = round.tiles.get(label.focus) {
                 let area = layout::zoom_area(screen);
@@ -56,29 +82,60 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
     }
 }
 
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 fn progress_line(state: &State) -> Line<'static> {
     let l = &state.label;
-    let store = l.images_in_store.map_or("…".to_string(), |n| n.to_string());
-    let sep = || Span::styled("  ·  ", dim());
-    let mut spans = match &l.round {
-        Some(r) => vec![
+    let sep = || Span::styled(" · ", dim());
+    let mut spans = match (l.shown(), l.reviewing) {
+        (Some(r), Some(_)) => vec![Span::styled(
+            format!(
+                " Round {}, earlier: change answers · u back · n on",
+                r.number
+            ),
+            accent(),
+        )],
+        (Some(r), None) => vec![
             Span::styled(format!(" Round {}", r.number), accent()),
             sep(),
-            Span::raw(format!("labelled {}/{}", r.voted(), r.tiles.len())),
+            Span::raw(format!("answered {}/{}", r.answered(), r.tiles.len())),
         ],
-        None => vec![Span::styled(" No round yet", dim())],
+        (None, _) => vec![Span::styled(" No round", dim())],
     };
+    if l.send_error.is_some() && l.kept > 0 {
+        spans.extend([
+            sep(),
+            Span::styled(format!("{} kept offline", l.kept), bad()),
+        ]);
+    }
+    spans.push(sep());
+    match l.progress {
+        Some((done, total)) => spans.push(Span::raw(format!(
+            "dataset {done}/{total} done ({} votes each)",
+            l.votes_per_image
+        ))),
+        None => spans.push(Span::styled("dataset …", dim())),
+    }
     spans.extend([
         sep(),
         Span::raw(format!("{} answers this session", l.answers_this_session)),
-        sep(),
-        Span::raw(format!("{store} images in store")),
     ]);
     Line::from(spans)
 }
 
 fn message(frame: &mut Frame, body: Rect, lines: Vec<Line<'static>>) {
-    let h = lines.len() as u16;
+    // Rows once wrapped (a long sentence takes two or three).
+    let width = usize::from(body.width.max(1));
+    let h = lines
+        .iter()
+        .map(|l| l.width().div_ceil(width).max(1) as u16)
+        .sum::<u16>();
     let rect = Rect::new(
         body.x,
         body.y + body.height.saturating_sub(h) / 2,
@@ -91,13 +148,16 @@ fn message(frame: &mut Frame, body: Rect, lines: Vec<Line<'static>>) {
     );
 }
 
-fn vote_mark(vote: Option<Vote>) -> Span<'static> {
-    match vote {
-        Some(Vote::HotDog) => Span::styled(" ✔ HOT DOG ", good().add_modifier(Modifier::BOLD)),
-        Some(Vote::NotHotDog) => {
+fn answer_mark(answer: Option<AnswerKind>) -> Span<'static> {
+    match answer {
+        Some(AnswerKind::Vote(Vote::HotDog)) => {
+            Span::styled(" ✔ HOT DOG ", good().add_modifier(Modifier::BOLD))
+        }
+        Some(AnswerKind::Vote(Vote::NotHotDog)) => {
             Span::styled(" ✘ NOT HOT DOG ", bad().add_modifier(Modifier::BOLD))
         }
-        None => Span::styled(" unlabelled · 1 hot dog · 0 not ", dim()),
+        Some(AnswerKind::Skip) => Span::styled(" ? SKIPPED ", accent()),
+        None => Span::styled(" 1 hot dog · 0 not · s skip ", dim()),
     }
 }
 
@@ -129,7 +189,7 @@ fn draw_tile(
         })
         .border_style(border)
         .title(title)
-        .title_bottom(Line::from(vote_mark(tile.vote)).centered())
+        .title_bottom(Line::from(answer_mark(tile.answer)).centered())
         .style(Style::new().bg(TILE_BG));
     frame.render_widget(block, outer);
     let size = ratatui::layout::Size::new(image.width, image.height);

@@ -1,10 +1,17 @@
-//! Keys of the Stats tab: sorting, scrolling, export.
+//! Keys of the Stats tab: sorting, scrolling, export, and opening an image's answers.
 
 use crate::app::keymap::Command;
 use crate::app::{Effect, State};
 
 pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     match cmd {
+        Command::OpenDetail => {
+            if let Some(image) = state.stats.images.get(state.stats.scroll) {
+                let image = image.image.clone();
+                return crate::app::detail::open(state, image);
+            }
+            state.dirty = false;
+        }
         Command::CycleSort => state.stats.cycle_sort(),
         Command::CycleExportFormat => state.stats.cycle_format(),
         Command::Export => {

@@ -15,7 +15,12 @@ pub struct StatsState {
     pub images: Vec<ImageStats>,
     pub totals: Totals,
     pub sort: SortKey,
+    /// The selected row (Enter opens its image and answers).
     pub scroll: usize,
+    /// (done, total): images with the votes they need.
+    pub progress: Option<(usize, usize)>,
+    /// Request id of the next detail overlay.
+    pub next_detail: u64,
     pub export_format: ExportFormat,
     pub exporting: bool,
     /// Last export's path (or why it failed).
@@ -32,6 +37,8 @@ impl Default for StatsState {
             totals: totals(&[]),
             sort: SortKey::default(),
             scroll: 0,
+            progress: None,
+            next_detail: 1,
             export_format: ExportFormat::Csv,
             exporting: false,
             last_export: None,

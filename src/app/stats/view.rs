@@ -1,11 +1,12 @@
-//! The Stats tab: totals, the per-image table (sorted by the chosen key) and bar charts of
-//! the overall split and of votes per image.
+//! The Stats tab: totals and dataset progress, the per-image table (sorted by the chosen
+//! key; Enter opens the selected image's answers) and bar charts of the overall split and
+//! of votes per image. Votes are current votes: one per labeller per image.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, Block, BorderType, Cell, Row, Table};
+use ratatui::widgets::{Bar, BarChart, Block, BorderType, Cell, Row, Table, TableState};
 
 use crate::app::State;
 use crate::app::status::ago;
@@ -58,13 +59,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Some(Err(e)) => Span::styled(format!("export failed: {e}"), bad()),
         None => Span::styled("nothing exported yet".to_string(), dim()),
     };
+    let progress = match st.progress {
+        Some((done, total)) => format!(
+            " · {done}/{total} done ({} votes each)",
+            state.label.votes_per_image
+        ),
+        None => String::new(),
+    };
     let lines = vec![
         Line::from(vec![
             Span::styled(format!(" {} images", t.images), accent()),
+            Span::styled(progress, accent()),
             Span::raw(format!(
-                " · {} labelled · {} votes · hot dog {} · not {} · sort: {} · ",
+                " · {} labelled · {} votes · {} skips · hot dog {} · not {} · sort: {} · ",
                 t.labelled_images,
                 t.votes,
+                t.skips,
                 pct(t.votes, t.hotdog_pct),
                 pct(t.votes, t.not_hotdog_pct),
                 st.sort.label()
@@ -81,15 +91,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     ];
     frame.render_widget(ratatui::widgets::Paragraph::new(lines), summary);
 
-    let name_width = usize::from(table_area.width.saturating_sub(2 + 6 + 8 + 8 + 13 + 10 + 6));
+    let name_width = usize::from(table_area.width.saturating_sub(2 + 7 + 8 + 8 + 13 + 10 + 6));
     let rows: Vec<Row> = st
         .images
         .iter()
-        .skip(st.scroll)
         .map(|s| {
             Row::new(vec![
                 Cell::from(truncate(&display_safe(&s.image), name_width.max(8))),
-                Cell::from(format!("{:>5}", s.votes)),
+                Cell::from(Line::from(vec![
+                    Span::raw(format!("{:>5}", s.votes)),
+                    if s.done {
+                        Span::styled("✔", good())
+                    } else {
+                        Span::raw(" ")
+                    },
+                ])),
                 Cell::from(format!("{:>7}", pct(s.votes, s.hotdog_pct))),
                 Cell::from(format!("{:>7}", pct(s.votes, s.not_hotdog_pct))),
                 Cell::from(majority_cell(s)),
@@ -108,7 +124,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     .style(Style::new().add_modifier(Modifier::BOLD));
     let widths = [
         Constraint::Fill(1),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Length(8),
         Constraint::Length(8),
         Constraint::Length(13),
@@ -119,12 +135,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         (st.scroll + 1).min(st.images.len()),
         st.images.len()
     );
-    let table = Table::new(rows, widths).header(header).block(
-        Block::bordered()
-            .border_type(BorderType::Rounded)
-            .title(title),
-    );
-    frame.render_widget(table, table_area);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+        .block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .title(title),
+        );
+    // Scrolls just enough to keep the selected row in view.
+    let mut selection = TableState::default().with_selected(Some(st.scroll));
+    frame.render_stateful_widget(table, table_area, &mut selection);
 
     draw_charts(frame, charts_area, state, wide);
 }

@@ -1,0 +1,418 @@
+//! The dataset commands: `label` (through the outbox), `stats`, `export`, `outbox show |
+//! flush`, and `import-original`; and sending what an earlier session kept in the outbox
+//! whenever a command opens the backend.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+
+use super::{explain, open, open_only};
+use crate::config::Settings;
+use crate::domain::export::{ExportFilter, ExportFormat};
+use crate::domain::label_file::AnswerKind;
+use crate::domain::names::display_safe;
+use crate::domain::stats::totals;
+use crate::service::context::AppContext;
+use crate::service::original_import::{ImportLayout, OriginalSource};
+use crate::service::outbox::{self, Outbox, SendError};
+use crate::service::statistics::StatsCache;
+
+/// `1.jpg=1` → (`1.jpg`, hot dog); `=0` not a hot dog; `=skip` (or `=s`) a skip.
+pub fn parse_answer(arg: &str) -> anyhow::Result<(String, AnswerKind)> {
+    let Some((image, value)) = arg.rsplit_once('=') else {
+        bail!(
+            "\"{}\" is not IMAGE=VOTE (for example 1.jpg=1, 1.jpg=0 or 1.jpg=skip)",
+            display_safe(arg)
+        );
+    };
+    let kind = match value.trim() {
+        "skip" | "s" => AnswerKind::Skip,
+        other => AnswerKind::from_code(other)
+            .filter(|k| k.vote().is_some())
+            .with_context(|| {
+                format!(
+                    "the vote in \"{}\" must be 1 (hot dog), 0 (not a hot dog) or skip (can't tell)",
+                    display_safe(arg)
+                )
+            })?,
+    };
+    if image.is_empty() {
+        bail!("\"{}\" has no image name", display_safe(arg));
+    }
+    Ok((image.to_string(), kind))
+}
+
+/// Sends answers an earlier session kept (a `kill -9`, a quit during an outage); says so
+/// on stderr, so a command's own output stays clean.
+pub async fn send_kept_answers(ctx: &AppContext) {
+    let outbox = match Outbox::for_context(ctx) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("warning: {e}");
+            return;
+        }
+    };
+    match outbox.send_pending(ctx).await {
+        Ok(r) if !r.sent.is_empty() => eprintln!(
+            "sent {} answer(s) kept in the outbox from an earlier session",
+            r.sent.len()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: answers kept from an earlier session were not sent: {e}"),
+    }
+}
+
+pub async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::Result<ExitCode> {
+    let answers = args
+        .iter()
+        .map(|a| parse_answer(a))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let ctx = open(settings).await?;
+    let images: std::collections::HashSet<String> = crate::service::labeller::list_images(&ctx)
+        .await
+        .map_err(explain)?
+        .into_iter()
+        .collect();
+    let unknown: Vec<String> = answers
+        .iter()
+        .filter(|(i, _)| !images.contains(i))
+        .map(|(i, _)| display_safe(i))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "unknown image{} {}: nothing was sent (see the names with `hotdog-tui stats`)",
+            if unknown.len() > 1 { "s" } else { "" },
+            unknown.join(", ")
+        );
+    }
+    let outbox = Outbox::for_context(&ctx)?;
+    let given = crate::service::labeller::give(&ctx, &outbox, &answers).await?;
+    let kept = match &given.sent {
+        Ok(_) => false,
+        Err(SendError::Queue { .. }) => true,
+        Err(SendError::Outbox(e)) => bail!("{e}"),
+    };
+    if json {
+        let list: Vec<serde_json::Value> = given
+            .answers
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "image": a.image,
+                    "vote": a.answer.kind.code(),
+                    "answer_id": a.answer.answer_id,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "answers": list, "kept_in_outbox": kept })
+        );
+    }
+    match given.sent {
+        Ok(_) if !json => println!(
+            "submitted {} answers; a worker writes them to the label files",
+            given.answers.len()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!(
+            "{e}: they are in {} and go out with the next command that opens the backend (or `hotdog-tui outbox flush`)",
+            outbox.path().display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn stats(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
+    let ctx = open(settings).await?;
+    let mut cache = StatsCache::new();
+    cache.refresh(&ctx).await.map_err(explain)?;
+    let images = cache.images();
+    let totals = totals(&images);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "images": images,
+                "totals": totals,
+                "votes_per_image": ctx.votes_per_image,
+            }))?
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "{:<32} {:>6} {:>8} {:>6} {:<13} {:>9} {:>7} {:>5} {:>4}",
+        "image", "votes", "hot dog", "not", "majority", "agreement", "answers", "skips", "done"
+    )?;
+    for s in &images {
+        let (hd, not, agree) = if s.votes == 0 {
+            ("-".to_string(), "-".to_string(), "-".to_string())
+        } else {
+            (
+                format!("{:.0}%", s.hotdog_pct),
+                format!("{:.0}%", s.not_hotdog_pct),
+                format!("{:.0}%", s.agreement * 100.0),
+            )
+        };
+        let name: String = display_safe(&s.image).chars().take(32).collect();
+        writeln!(
+            out,
+            "{name:<32} {:>6} {hd:>8} {not:>6} {:<13} {agree:>9} {:>7} {:>5} {:>4}",
+            s.votes,
+            s.majority.label(),
+            s.answers,
+            s.skips,
+            if s.done { "yes" } else { "" }
+        )?;
+    }
+    writeln!(
+        out,
+        "total: {} images, {} done ({} votes each), {} labelled, {} votes ({:.0}% hot dog, {:.0}% not), {} answers, {} skips{}",
+        totals.images,
+        totals.done_images,
+        ctx.votes_per_image,
+        totals.labelled_images,
+        totals.votes,
+        totals.hotdog_pct,
+        totals.not_hotdog_pct,
+        totals.answers,
+        totals.skips,
+        if totals.malformed_lines > 0 {
+            format!(", {} malformed lines skipped", totals.malformed_lines)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn export(
+    settings: &Settings,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+    filter: ExportFilter,
+) -> anyhow::Result<ExitCode> {
+    let ctx = open(settings).await?;
+    let mut cache = StatsCache::new();
+    cache.refresh(&ctx).await.map_err(explain)?;
+    let images = cache.images();
+    if output.as_deref() == Some(std::path::Path::new("-")) {
+        let (text, _) = crate::service::export_file::render(&ctx, &images, format, filter);
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = output
+        .unwrap_or_else(|| PathBuf::from(crate::service::export_file::default_file_name(format)));
+    let summary =
+        crate::service::export_file::export_filtered(&ctx, &images, format, filter, &path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    let mut notes = Vec::new();
+    if summary.filtered > 0 {
+        notes.push(format!(
+            "{} images with too few votes left out",
+            summary.filtered
+        ));
+    }
+    if summary.skipped > 0 {
+        notes.push(format!(
+            "{} images without a majority label left out",
+            summary.skipped
+        ));
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    };
+    println!("wrote {} rows to {}{notes}", summary.rows, path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum OutboxAction {
+    /// List the answers kept on this machine, for every backend (works offline).
+    Show,
+    /// Send the answers kept for the configured backend now.
+    Flush,
+}
+
+pub async fn outbox(settings: &Settings, action: OutboxAction) -> anyhow::Result<ExitCode> {
+    match action {
+        OutboxAction::Show => {
+            let journals = outbox::all_journals(&settings.state_dir)?;
+            let mut out = std::io::stdout().lock();
+            let total: usize = journals.iter().map(|j| j.pending.len()).sum();
+            writeln!(
+                out,
+                "{total} answer(s) kept in {}",
+                settings.state_dir.join("outbox").display()
+            )?;
+            for j in journals.iter().filter(|j| !j.pending.is_empty()) {
+                writeln!(
+                    out,
+                    "for {} ({}): {}",
+                    display_safe(&j.destination),
+                    j.path.display(),
+                    j.pending.len()
+                )?;
+                for a in &j.pending {
+                    writeln!(
+                        out,
+                        "  {}  {:<11}  {}  by {}  ({})",
+                        a.answer.at,
+                        a.answer.kind.label(),
+                        display_safe(&a.image),
+                        display_safe(&a.answer.labeller),
+                        a.answer.answer_id
+                    )?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OutboxAction::Flush => {
+            let ctx = open_only(settings).await?;
+            let outbox = Outbox::for_context(&ctx)?;
+            let result = outbox.send_pending(&ctx).await;
+            let left = outbox.pending()?.len();
+            for (dest, n) in outbox::elsewhere(&settings.state_dir, outbox.destination()) {
+                eprintln!(
+                    "note: {n} answer(s) are kept for another backend ({}); run `outbox flush` with its settings",
+                    display_safe(&dest)
+                );
+            }
+            match result {
+                Ok(r) => {
+                    println!(
+                        "sent {} answer(s) to the label queue; {left} kept",
+                        r.sent.len()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("from").required(true).args(["from_bucket", "from_dir"])))]
+pub struct ImportArgs {
+    /// The original system's bucket (read with this installation's AWS settings).
+    #[arg(long, value_name = "BUCKET")]
+    pub from_bucket: Option<String>,
+    /// A folder laid out like that bucket (images at its root, files/<stem>.txt).
+    #[arg(long, value_name = "DIR")]
+    pub from_dir: Option<PathBuf>,
+    /// Prefix of the images in the source [default: the root].
+    #[arg(long, value_name = "P", default_value = "")]
+    pub images_prefix: String,
+    /// Prefix of the original label files.
+    #[arg(long, value_name = "P", default_value = "files/")]
+    pub labels_prefix: String,
+}
+
+pub async fn import_original(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let fix = |p: &str| {
+        let p = p.trim_start_matches('/');
+        if p.is_empty() || p.ends_with('/') {
+            p.to_string()
+        } else {
+            format!("{p}/")
+        }
+    };
+    let layout = ImportLayout {
+        images_prefix: fix(&args.images_prefix),
+        labels_prefix: fix(&args.labels_prefix),
+    };
+    let source = match (&args.from_bucket, &args.from_dir) {
+        (Some(bucket), _) => {
+            let opts = crate::backend::aws::AwsOptions {
+                region: settings.region.clone(),
+                endpoint_url: settings.endpoint_url.clone(),
+                profile: settings.profile.clone(),
+                bucket: bucket.clone(),
+            };
+            let (store, _queues, _region, _endpoint) =
+                crate::backend::aws::connect(&opts).await.map_err(explain)?;
+            OriginalSource::Bucket {
+                store: Arc::new(store),
+                name: format!("s3://{bucket}"),
+            }
+        }
+        (None, Some(dir)) => {
+            if !dir.is_dir() {
+                bail!("{} is not a folder", dir.display());
+            }
+            OriginalSource::Dir(dir.clone())
+        }
+        (None, None) => bail!("say where to import from: --from-bucket or --from-dir"),
+    };
+    let ctx = open(settings).await?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let progress_bar = bar.clone();
+    let report =
+        crate::service::original_import::import(&ctx, &source, &layout, |done, total, current| {
+            if let Some(b) = &progress_bar {
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+                b.set_message(display_safe(current));
+            }
+        })
+        .await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    print!("{report}");
+    Ok(if report.has_problems() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::label_file::Vote;
+
+    #[test]
+    fn answers_parse() {
+        assert_eq!(
+            parse_answer("1.jpg=1").unwrap(),
+            ("1.jpg".into(), AnswerKind::Vote(Vote::HotDog))
+        );
+        assert_eq!(
+            parse_answer("a=b.jpg=0").unwrap(),
+            ("a=b.jpg".into(), AnswerKind::Vote(Vote::NotHotDog))
+        );
+        assert_eq!(
+            parse_answer("x.png=skip").unwrap(),
+            ("x.png".into(), AnswerKind::Skip)
+        );
+        assert_eq!(parse_answer("x.png=s").unwrap().1, AnswerKind::Skip);
+        assert!(
+            parse_answer("1.jpg=2")
+                .unwrap_err()
+                .to_string()
+                .contains("must be 1")
+        );
+        assert!(parse_answer("1.jpg").is_err());
+        assert!(parse_answer("=1").is_err());
+    }
+}
