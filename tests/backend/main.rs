@@ -8,6 +8,7 @@ mod common;
 
 mod aws;
 mod contract;
+mod dataset;
 mod guarantees;
 mod outages;
 mod permanent_failures;

@@ -71,19 +71,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Span::styled(format!(" {} images", t.images), accent()),
             Span::styled(progress, accent()),
             Span::raw(format!(
-                " · {} labelled · {} votes · {} skips · hot dog {} · not {} · sort: {} · ",
+                " · {} labelled · {} votes · {} skips · hot dog {} · not {}",
                 t.labelled_images,
                 t.votes,
                 t.skips,
                 pct(t.votes, t.hotdog_pct),
                 pct(t.votes, t.not_hotdog_pct),
-                st.sort.label()
             )),
-            refreshed,
         ]),
         Line::from(vec![
+            Span::raw(format!(" sort: {} · ", st.sort.label())),
+            refreshed,
             Span::raw(format!(
-                " e exports {} (f switches the format) · ",
+                " · e exports {} (f switches) · ",
                 st.export_format.extension().to_uppercase()
             )),
             export,
