@@ -91,8 +91,8 @@ pub enum Command {
     FocusRight,
     FocusUp,
     FocusDown,
-    Zoom,
     NextRound,
+    Zoom,
     OpenUpload,
     // Compute tab (input line)
     SendNumbers,

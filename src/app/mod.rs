@@ -140,7 +140,7 @@ pub enum Action {
     /// A round pick's result (the labels and claims as they were just read).
     RoundPicked {
         request: u64,
-        result: Result<RoundChoice, String>,
+        result: Result<RoundChoice, BackendError>,
     },
     /// The outbox is open at this path, or cannot be written (why).
     OutboxReady(Result<String, String>),
@@ -165,12 +165,12 @@ pub enum Action {
     OutboxFlushed(Result<usize, String>),
     DetailLoaded {
         request: u64,
-        result: Result<detail::Loaded, String>,
+        result: Result<detail::Loaded, BackendError>,
     },
     DetailEncoded {
         request: u64,
         size: Size,
-        result: Result<label::picture_cache::Encoded, String>,
+        result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
     },
     StatsFailed(BackendError),
     /// Answer ids now seen in the label files.

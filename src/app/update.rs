@@ -9,6 +9,8 @@ use super::{
     Action, Effect, Overlay, State, Tab, compute, detail, label, stats, update_key, upload,
 };
 use crate::backend::BackendError;
+use crate::domain::messages::ImageAnswer;
+use crate::domain::sampling::RoundChoice;
 use crate::domain::stats::ImageStats;
 
 pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
@@ -29,71 +31,23 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             changed,
             at,
         } => stats_refreshed(state, images, image_names, changed, at),
-        Action::RoundPicked { request, result } => {
-            if let Err(e) = &result
-                && state.label.picking == Some(request)
-                && state.label.pick_error.as_deref() != Some(e.as_str())
-            {
-                state.error(format!(
-                    "Cannot pick a round: {e}. Your answers are kept; a new round is asked for with the next refresh."
-                ));
-            }
-            let mut effects = state.label.picked(request, result);
-            if state.label.round.is_some() || state.label.nothing_left.is_some() {
-                // Keys typed before the first round act on it now.
-                for key in std::mem::take(&mut state.early_keys) {
-                    effects.extend(update_key(state, key));
-                }
-            }
-            effects
-        }
+        Action::RoundPicked { request, result } => round_picked(state, request, result),
         Action::OutboxReady(result) => {
-            match result {
-                Ok(path) => state.label.outbox = label::OutboxState::Ready { path },
-                Err(error) => {
-                    state.error(format!(
-                        "Answers cannot be kept on disk ({error}): they go straight to the label queue, and are lost if it cannot be reached."
-                    ));
-                    state.label.outbox = label::OutboxState::Unavailable { error };
-                }
-            }
+            outbox_ready(state, result);
             Vec::new()
         }
-        Action::AnswerRecorded { answer, result } => {
-            if let Err(e) = &result {
-                state.error(format!(
-                    "Could not keep your answer on disk ({e}); sending it straight to the label queue."
-                ));
-            }
-            state.label.recorded(answer, result)
-        }
+        Action::AnswerRecorded { answer, result } => answer_recorded(state, answer, result),
         Action::AnswersSent { answers, kept } => {
             let effects = state.label.sent(&answers, kept);
             state.check_exit();
             effects
         }
         Action::SendFailed { error, kept } => {
-            let first = state.label.send_error.is_none();
-            state.label.kept = kept;
-            state.label.send_error = Some(error.clone());
-            if first {
-                state.error(format!(
-                    "Cannot reach the label queue ({error}). {kept} answer(s) are kept on disk and sent by themselves when it is back."
-                ));
-            }
-            state.check_exit();
+            send_failed(state, error, kept);
             Vec::new()
         }
         Action::OutboxFlushed(result) => {
-            state.flushing = false;
-            match result {
-                Ok(kept) => state.label.kept = kept,
-                Err(e) => {
-                    state.error(format!("Cannot read the outbox: {e}"));
-                    state.label.send_error.get_or_insert(e);
-                }
-            }
-            state.check_exit();
+            outbox_flushed(state, result);
             Vec::new()
         }
         Action::DetailLoaded { request, result } => detail::loaded(state, request, result),
@@ -212,6 +166,79 @@ fn stats_failed(state: &mut State, e: BackendError) {
         state.error(msg.clone());
     }
     state.stats.refresh_error = Some(msg);
+}
+
+fn round_picked(
+    state: &mut State,
+    request: u64,
+    result: Result<RoundChoice, BackendError>,
+) -> Vec<Effect> {
+    let result = result.map_err(|e| e.to_string());
+    if let Err(e) = &result
+        && state.label.picking == Some(request)
+        && state.label.pick_error.as_deref() != Some(e.as_str())
+    {
+        state.error(format!(
+            "Cannot pick a round: {e}. Your answers are kept; a new round is asked for with the next refresh."
+        ));
+    }
+    let mut effects = state.label.picked(request, result);
+    if state.label.round.is_some() || state.label.nothing_left.is_some() {
+        // Round keys pressed before the first round act on it now, in order.
+        for key in std::mem::take(&mut state.early_keys) {
+            effects.extend(update_key(state, key));
+        }
+    }
+    effects
+}
+
+fn outbox_ready(state: &mut State, result: Result<String, String>) {
+    match result {
+        Ok(path) => state.label.outbox = label::OutboxState::Ready { path },
+        Err(error) => {
+            state.error(format!(
+                "Answers cannot be kept on disk ({error}): they go straight to the label queue, and are lost if it cannot be reached."
+            ));
+            state.label.outbox = label::OutboxState::Unavailable { error };
+        }
+    }
+}
+
+fn answer_recorded(
+    state: &mut State,
+    answer: ImageAnswer,
+    result: Result<(), String>,
+) -> Vec<Effect> {
+    if let Err(e) = &result {
+        state.error(format!(
+            "Could not keep your answer on disk ({e}); sending it straight to the label queue."
+        ));
+    }
+    state.label.recorded(answer, result)
+}
+
+fn send_failed(state: &mut State, error: String, kept: usize) {
+    // One notice per outage; the header keeps counting what is kept.
+    if state.label.send_error.is_none() {
+        state.error(format!(
+            "Cannot reach the label queue ({error}). {kept} answer(s) are kept on disk and sent by themselves when it is back."
+        ));
+    }
+    state.label.kept = kept;
+    state.label.send_error = Some(error);
+    state.check_exit();
+}
+
+fn outbox_flushed(state: &mut State, result: Result<usize, String>) {
+    state.flushing = false;
+    match result {
+        Ok(kept) => state.label.kept = kept,
+        Err(e) => {
+            state.error(format!("Cannot read the outbox: {e}"));
+            state.label.send_error.get_or_insert(e);
+        }
+    }
+    state.check_exit();
 }
 
 fn compute_ready(state: &mut State, result: Result<(), BackendError>) {

@@ -159,8 +159,8 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
         Size::new(size.width, size.height),
         Instant::now(),
     );
-    state.pictures = choice.summary();
     state.label.votes_per_image = ctx.votes_per_image;
+    state.pictures = choice.summary();
     let mut runner = EffectRunner::start(ctx, tx.clone(), renderer, worker);
     // kitty pictures placed directly stay until deleted: those that leave the screen are.
     let mut kitty_on_screen = BTreeSet::new();

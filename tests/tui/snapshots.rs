@@ -40,15 +40,6 @@ fn label_tab_with_images() {
 }
 
 #[test]
-fn label_tab_zoomed() {
-    let mut s = labelling(100, 30);
-    let effects = ch(&mut s, 'z');
-    load_images(&mut s, effects);
-    assert!(s.label.zoomed);
-    assert_snapshot!(screen_text(&s));
-}
-
-#[test]
 fn label_tab_back_on_an_earlier_round() {
     let mut s = labelling(100, 30);
     ch(&mut s, 's');
@@ -59,6 +50,15 @@ fn label_tab_back_on_an_earlier_round() {
     let effects = ch(&mut s, 'u');
     load_images(&mut s, effects);
     assert!(s.round_fully_drawable());
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn label_tab_zoomed() {
+    let mut s = labelling(100, 30);
+    let effects = ch(&mut s, 'z');
+    load_images(&mut s, effects);
+    assert!(s.label.zoomed);
     assert_snapshot!(screen_text(&s));
 }
 
@@ -117,8 +117,7 @@ fn detail_overlay_lists_every_answer() {
     let Some(Effect::EncodeDetail { size, .. }) = effects.first().cloned() else {
         panic!("encodes the picture: {effects:?}");
     };
-    let result = hotdog_tui::app::label::tasks::encode(&tui_support::picker(), &picture, size)
-        .map_err(|e| e.to_string());
+    let result = hotdog_tui::app::label::tasks::encode(&tui_support::picker(), &picture, size);
     update(
         &mut s,
         Action::DetailEncoded {

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use image::DynamicImage;
 use ratatui::layout::{Constraint, Layout, Rect, Size};
 
-use super::label::picture_cache::Encoded;
+use super::label::picture_cache::{Encoded, PictureError};
 use super::{Effect, Overlay, State, layout};
+use crate::backend::BackendError;
 use crate::domain::label_file::{AnswerKind, ImageSummary, Standing};
 
 /// One line of the label file, as the overlay lists it.
@@ -31,15 +32,15 @@ pub struct Loaded {
     pub summary: ImageSummary,
     pub rows: Vec<AnswerRow>,
     /// The picture decoded for display, or why not.
-    pub picture: Result<Arc<DynamicImage>, String>,
+    pub picture: Result<Arc<DynamicImage>, PictureError>,
 }
 
 #[derive(Debug, Clone)]
 pub struct DetailView {
     pub request: u64,
     pub image: String,
-    pub loaded: Option<Result<Loaded, String>>,
-    pub encoded: Option<(Size, Result<Encoded, String>)>,
+    pub loaded: Option<Result<Loaded, BackendError>>,
+    pub encoded: Option<(Size, Result<Encoded, PictureError>)>,
     pub scroll: usize,
 }
 
@@ -84,7 +85,7 @@ pub fn open(state: &mut State, image: String) -> Vec<Effect> {
 pub(crate) fn loaded(
     state: &mut State,
     request: u64,
-    result: Result<Loaded, String>,
+    result: Result<Loaded, BackendError>,
 ) -> Vec<Effect> {
     let size = picture_size(state.screen);
     let Overlay::Detail(view) = &mut state.overlay else {
@@ -114,7 +115,7 @@ pub(crate) fn encoded(
     state: &mut State,
     request: u64,
     size: Size,
-    result: Result<Encoded, String>,
+    result: Result<Encoded, PictureError>,
 ) -> bool {
     let want = picture_size(state.screen);
     match &mut state.overlay {

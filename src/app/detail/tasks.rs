@@ -26,7 +26,7 @@ pub(crate) async fn load(
         let file = match ctx.backend.store.get(&keys::label_file(&image)).await {
             Ok(Some(o)) => LabelFile::parse(&o.bytes),
             Ok(None) => LabelFile::default(),
-            Err(e) => return Err(format!("cannot read the label file: {e}")),
+            Err(e) => return Err(e),
         };
         let rows = file
             .lines
@@ -44,10 +44,11 @@ pub(crate) async fn load(
             Ok(bytes) => tokio::task::spawn_blocking(move || {
                 crate::service::image_check::decode_for_display(&bytes, DISPLAY_MAX_SIDE)
                     .map(Arc::new)
+                    .map_err(PictureError::Undecodable)
             })
             .await
-            .unwrap_or_else(|e| Err(format!("decoder crashed: {e}"))),
-            Err(e) => Err(format!("cannot download: {e}")),
+            .unwrap_or(Err(PictureError::Crashed("decoder"))),
+            Err(e) => Err(PictureError::Download(e)),
         };
         Ok(Loaded {
             summary,
@@ -68,8 +69,7 @@ pub(crate) async fn encode_large(
 ) {
     let result = tokio::task::spawn_blocking(move || encode(&renderer, &image, size))
         .await
-        .unwrap_or(Err(PictureError::Crashed("encoder")))
-        .map_err(|e| e.to_string());
+        .unwrap_or(Err(PictureError::Crashed("encoder")));
     send(
         &tx,
         Action::DetailEncoded {

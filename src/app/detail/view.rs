@@ -50,14 +50,17 @@ pub fn draw(frame: &mut Frame, state: &State, view: &DetailView) {
     };
     match (&view.loaded, &view.encoded) {
         (_, Some((_, Ok(encoded)))) => {
-            let s = encoded.0.size();
-            frame.render_widget(
-                encoded.0.as_ref(),
-                layout::centered(inner, s.width, s.height),
-            );
+            let picture = encoded.0.as_ref();
+            let s = picture.size();
+            frame.render_widget(picture, layout::centered(inner, s.width, s.height));
         }
         (Some(Ok(l)), _) if l.picture.is_err() => {
-            let reason = l.picture.as_ref().err().cloned().unwrap_or_default();
+            let reason = l
+                .picture
+                .as_ref()
+                .err()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             placeholder(
                 frame,
                 vec![
@@ -70,7 +73,7 @@ pub fn draw(frame: &mut Frame, state: &State, view: &DetailView) {
             frame,
             vec![
                 Line::styled("cannot display this image", bad()),
-                Line::styled(display_safe(e), dim()),
+                Line::styled(display_safe(&e.to_string()), dim()),
             ],
         ),
         _ => placeholder(frame, vec![Line::styled("loading…", dim())]),
@@ -88,8 +91,9 @@ pub fn draw(frame: &mut Frame, state: &State, view: &DetailView) {
             return;
         }
         Some(Err(e)) => {
+            let text = format!("cannot read the label file: {e}");
             frame.render_widget(
-                Paragraph::new(Line::styled(display_safe(e), bad())).wrap(Wrap { trim: true }),
+                Paragraph::new(Line::styled(display_safe(&text), bad())).wrap(Wrap { trim: true }),
                 inner,
             );
             return;

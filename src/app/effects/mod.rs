@@ -138,7 +138,9 @@ impl EffectRunner {
                     answered,
                 };
                 if self.stats.send(pick).is_err() {
-                    let result = Err("the statistics task has stopped; restart the session".into());
+                    let result = Err(BackendError::Other(
+                        "the statistics task has stopped; restart the session".into(),
+                    ));
                     send(&tx, Action::RoundPicked { request, result });
                 }
             }
@@ -165,9 +167,12 @@ impl EffectRunner {
                 image,
                 size,
             } => {
-                let renderer = self.renderer.clone();
                 self.jobs.spawn(crate::app::detail::tasks::encode_large(
-                    tx, renderer, request, image, size,
+                    tx,
+                    self.renderer,
+                    request,
+                    image,
+                    size,
                 ));
             }
             // The stats task ends only at shutdown; a command sent after that has no one to serve.

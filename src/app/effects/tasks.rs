@@ -101,10 +101,7 @@ pub async fn stats_loop(
                     Some(StatsCommand::Pick { request, exclude, keep, answered }) => {
                         let exclude: HashSet<String> = exclude.into_iter().collect();
                         let answered: HashSet<String> = answered.into_iter().collect();
-                        let result = picker
-                            .next_round(&ctx, &exclude, &answered, &keep)
-                            .await
-                            .map_err(|e| e.to_string());
+                        let result = picker.next_round(&ctx, &exclude, &answered, &keep).await;
                         if !send(&tx, Action::RoundPicked { request, result }) {
                             return;
                         }
