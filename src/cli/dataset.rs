@@ -91,7 +91,7 @@ pub async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::
     let outbox = Outbox::for_context(&ctx)?;
     let given = crate::service::labeller::give(&ctx, &outbox, &answers).await?;
     let kept = match &given.sent {
-        Ok(_) => false,
+        Ok(r) => r.busy,
         Err(SendError::Queue { .. }) => true,
         Err(SendError::Outbox(e)) => bail!("{e}"),
     };
@@ -113,6 +113,11 @@ pub async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::
         );
     }
     match given.sent {
+        Ok(r) if r.busy => eprintln!(
+            "{} answer(s) are kept in {}: another hotdog-tui on this machine is sending them",
+            given.answers.len(),
+            outbox.path().display()
+        ),
         Ok(_) if !json => println!(
             "submitted {} answers; a worker writes them to the label files",
             given.answers.len()

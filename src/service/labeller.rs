@@ -98,7 +98,16 @@ pub async fn give(
             path: outbox.path().to_path_buf(),
             source: std::io::Error::other(e.to_string()),
         })??;
-    let sent = outbox.send_pending(ctx).await;
+    // Another process on this machine (a session of the same labeller) may be sending this
+    // outbox right now: let it finish, then send ours, rather than report them sent.
+    let mut sent = outbox.send_pending(ctx).await;
+    for _ in 0..50 {
+        if !matches!(&sent, Ok(r) if r.busy) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        sent = outbox.send_pending(ctx).await;
+    }
     Ok(Given {
         answers: given,
         sent,

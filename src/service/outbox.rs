@@ -244,7 +244,10 @@ impl Outbox {
             .map_err(|e| SendError::Outbox(format!("the outbox task failed: {e}")))?
             .map_err(|e| SendError::Outbox(e.to_string()))?;
         let Some(_guard) = guard else {
-            return Ok(SendReport::default());
+            return Ok(SendReport {
+                sent: Vec::new(),
+                busy: true,
+            });
         };
         let me = self.clone();
         let pending = tokio::task::spawn_blocking(move || me.pending())
@@ -400,6 +403,8 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 pub struct SendReport {
     /// Answers the queue accepted, in the order sent.
     pub sent: Vec<ImageAnswer>,
+    /// Another process was sending this outbox: it sends what is pending.
+    pub busy: bool,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
