@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{AnswerRow, Loaded};
 use crate::app::label::picture_cache::PictureError;
-use crate::app::label::tasks::{DISPLAY_MAX_SIDE, encode};
+use crate::app::label::tasks::{DISPLAY_MAX_SIDE, encode_off_thread};
 use crate::app::{Action, send};
 use crate::domain::keys;
 use crate::domain::label_file::{ImageSummary, LabelFile, resolve};
@@ -67,9 +67,7 @@ pub(crate) async fn encode_large(
     image: Arc<DynamicImage>,
     size: Size,
 ) {
-    let result = tokio::task::spawn_blocking(move || encode(&renderer, &image, size))
-        .await
-        .unwrap_or(Err(PictureError::Crashed("encoder")));
+    let result = encode_off_thread(renderer, image, size).await;
     send(
         &tx,
         Action::DetailEncoded {

@@ -47,10 +47,19 @@ pub(crate) async fn encode_for_tile(
     image: Arc<DynamicImage>,
     size: Size,
 ) {
-    let result = tokio::task::spawn_blocking(move || encode(&renderer, &image, size))
-        .await
-        .unwrap_or(Err(PictureError::Crashed("encoder")));
+    let result = encode_off_thread(renderer, image, size).await;
     send(&tx, Action::ImageEncoded { name, size, result });
+}
+
+/// `encode` on a blocking thread (resizing a photo must not stall the UI task).
+pub(crate) async fn encode_off_thread(
+    renderer: Renderer,
+    image: Arc<DynamicImage>,
+    size: Size,
+) -> Result<Encoded, PictureError> {
+    tokio::task::spawn_blocking(move || encode(&renderer, &image, size))
+        .await
+        .unwrap_or(Err(PictureError::Crashed("encoder")))
 }
 
 /// Resizes and encodes an image for one tile size (blocking: run it off the UI thread).
