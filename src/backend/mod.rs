@@ -3,6 +3,7 @@
 //! (SQS + S3 through the AWS SDK). Nothing above this module knows which one runs.
 
 pub mod aws;
+pub mod counted;
 pub mod local;
 
 use std::collections::BTreeMap;
