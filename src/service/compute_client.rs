@@ -200,10 +200,15 @@ async fn listen(
                 None => drop(unclaimed.send(reply)),
             }
         }
-        if !receipts.is_empty()
-            && let Err(e) = queues.delete_batch(&url, &receipts).await
-        {
-            tracing::warn!(error = %e, "could not delete replies; duplicates are ignored by correlation id");
+        if !receipts.is_empty() {
+            // Beside the next long poll, not before it: a reply that arrives meanwhile is
+            // received at once.
+            let (queues, url) = (queues.clone(), url.clone());
+            tokio::spawn(async move {
+                if let Err(e) = queues.delete_batch(&url, &receipts).await {
+                    tracing::warn!(error = %e, "could not delete replies; duplicates are ignored by correlation id");
+                }
+            });
         }
     }
 }

@@ -56,13 +56,12 @@ struct Answered {
     destination: Destination,
     reply: ComputeReply,
     refused: bool,
+    /// The log object's key and contents.
+    log: (String, String),
 }
 
-/// Computes and logs one request. `Err` leaves the message for redelivery.
-async fn answer(
-    ctx: &AppContext,
-    m: ReceivedMessage,
-) -> Result<Answered, (BackendError, ReceivedMessage)> {
+/// Computes one request's answer and its log; no I/O.
+fn answer(m: ReceivedMessage) -> Answered {
     let destination = destination(&m);
     let correlation_id = match &destination {
         Destination::ReplyTo { correlation_id, .. } => correlation_id.clone(),
@@ -74,22 +73,8 @@ async fn answer(
     };
     let key = keys::log(&keys::log_stamp(m.sent_at_ms), &m.message_id);
     let log = format!("{text}\n");
-    match ctx
-        .backend
-        .store
-        .put(
-            &key,
-            Bytes::from(log),
-            "text/plain; charset=utf-8",
-            PutCondition::IfAbsent,
-        )
-        .await
-    {
-        Ok(_) | Err(BackendError::PreconditionFailed) => {}
-        Err(e) => return Err((e, m)),
-    }
     let refused = error.is_some();
-    Ok(Answered {
+    Answered {
         message: m,
         destination,
         reply: ComputeReply {
@@ -99,34 +84,61 @@ async fn answer(
             error,
         },
         refused,
-    })
+        log: (key, log),
+    }
+}
+
+/// Writes every answer's log object (create-only: a redelivery writes nothing new); per
+/// answer, why its log could not be written.
+async fn write_logs(ctx: &AppContext, answered: &[Answered]) -> Vec<Option<BackendError>> {
+    join_all(answered.iter().map(|a| async {
+        let (key, log) = &a.log;
+        match ctx
+            .backend
+            .store
+            .put(
+                key,
+                Bytes::from(log.clone()),
+                "text/plain; charset=utf-8",
+                PutCondition::IfAbsent,
+            )
+            .await
+        {
+            Ok(_) | Err(BackendError::PreconditionFailed) => None,
+            Err(e) => Some(e),
+        }
+    }))
+    .await
 }
 
 /// Replies grouped per destination queue (so each goes out in batches of 10), each with
 /// the index of the answer it carries.
 type RepliesByQueue = BTreeMap<String, Vec<(usize, OutgoingMessage)>>;
 
-/// Returns the messages that could not be finished, each with why.
+/// Returns the messages that could not be finished, each with why. The logs are written
+/// beside the replies, not before them: the client waits only for its reply. A request is
+/// deleted once both are done; if its log failed it is redelivered, the log is written then
+/// and the client drops the second reply by its correlation id.
 pub(super) async fn process_batch(
     ctx: &AppContext,
     reporter: &Reporter,
     batch: Vec<ReceivedMessage>,
 ) -> Vec<Unfinished> {
-    let results = join_all(batch.into_iter().map(|m| answer(ctx, m))).await;
-    let mut answered = Vec::new();
-    let mut held = Vec::new();
-    for r in results {
-        match r {
-            Ok(a) => answered.push(a),
-            Err((error, message)) => {
-                reporter.error(format!("could not write a request's log: {error}"));
-                held.push(Unfinished { message, error });
-            }
-        }
-    }
+    let answered: Vec<Answered> = batch.into_iter().map(answer).collect();
     let mut failed: Vec<Option<BackendError>> = vec![None; answered.len()];
     let by_queue = replies_by_queue(ctx, reporter, &answered, &mut failed);
-    let done = send_replies(ctx, reporter, &answered, by_queue, &mut failed).await;
+    let (log_failures, mut done) = tokio::join!(
+        write_logs(ctx, &answered),
+        send_replies(ctx, reporter, &answered, by_queue, &mut failed)
+    );
+    for (i, log_failure) in log_failures.into_iter().enumerate() {
+        if let Some(error) = log_failure {
+            reporter.error(format!("could not write a request's log: {error}"));
+            done[i] = false;
+            failed[i] = Some(error);
+        }
+    }
+    let mut held = Vec::new();
     settle(ctx, reporter, answered, done, failed, &mut held).await;
     held
 }
