@@ -4,6 +4,7 @@
 
 mod compute;
 mod labels;
+mod latency;
 mod scratch;
 mod stats;
 mod votes;
@@ -15,14 +16,55 @@ use std::time::Duration;
 use anyhow::anyhow;
 use serde::Serialize;
 
+use crate::backend::{BackendError, Missing};
+use crate::config::{BackendChoice, Settings};
 use crate::service::context::AppContext;
 pub use scratch::PrefixedStore;
 use scratch::Scratch;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
+    /// Adds MS milliseconds each way (a round trip of twice that, and one more round trip
+    /// per new connection) between the bench and the http:// endpoint, through a loopback
+    /// proxy: what a team that far from SQS and S3 sees. Needs `--backend aws
+    /// --endpoint-url http://…` (moto, LocalStack, MinIO).
+    #[arg(long, value_name = "MS", global = true)]
+    pub latency_ms: Option<u64>,
     #[command(subcommand)]
     pub command: BenchCommand,
+}
+
+/// The settings the bench runs with: with `--latency-ms`, the endpoint is replaced by a
+/// delaying proxy in front of it, which lives as long as the returned guard.
+pub async fn with_latency(
+    settings: &Settings,
+    args: &BenchArgs,
+) -> anyhow::Result<(Settings, Option<latency::LatencyProxy>)> {
+    let Some(ms) = args.latency_ms else {
+        return Ok((settings.clone(), None));
+    };
+    let endpoint = match (settings.backend, &settings.endpoint_url) {
+        (BackendChoice::Aws, Some(e)) => e,
+        (BackendChoice::Aws, None) => {
+            return Err(anyhow!(
+                "--latency-ms delays the connection to an --endpoint-url (moto, LocalStack, \
+                 MinIO); against AWS itself the latency is already real: drop --latency-ms"
+            ));
+        }
+        (BackendChoice::Local, _) => {
+            return Err(anyhow!(
+                "--latency-ms needs --backend aws --endpoint-url http://…: the local backend \
+                 has no network to delay"
+            ));
+        }
+    };
+    let target = latency::target_of(endpoint)?;
+    let proxy = latency::LatencyProxy::start(target, Duration::from_millis(ms)).await?;
+    let delayed = Settings {
+        endpoint_url: Some(proxy.endpoint.clone()),
+        ..settings.clone()
+    };
+    Ok((delayed, Some(proxy)))
 }
 
 /// Every bench runs on scratch queues and a `bench-<id>/` key prefix of its own, and removes
@@ -46,14 +88,38 @@ pub(crate) struct Outcome {
     pub passed: bool,
 }
 
-pub async fn run(ctx: &AppContext, args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let scratch = Scratch::open(ctx).await?;
-    let result = tokio::select! {
+pub async fn run(
+    ctx: &AppContext,
+    args: BenchArgs,
+    proxy: Option<&latency::LatencyProxy>,
+) -> anyhow::Result<ExitCode> {
+    let scratch = Scratch::open(ctx).await.map_err(|e| match e {
+        BackendError::NotFound {
+            what: Missing::Bucket(_),
+        } => anyhow!(
+            "{e}: run `hotdog-tui setup` to create it (the bench works under bench-<id>/ in it)"
+        ),
+        e => anyhow::Error::new(e),
+    })?;
+    let mut result = tokio::select! {
         r = dispatch(&scratch, &args.command) => r,
         // Dropping the bench future stops its worker and clients; cleanup still runs below.
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted; the scratch queues and objects were removed")),
     };
-    if let Ok(outcome) = &result {
+    if let Ok(outcome) = &mut result {
+        if let Some(p) = proxy {
+            let one_way_ms = p.one_way.as_millis();
+            let connections = p.connections();
+            if let Some(obj) = outcome.json.as_object_mut() {
+                obj.insert(
+                    "latency".into(),
+                    serde_json::json!({"one_way_ms": one_way_ms, "connections": connections}),
+                );
+            }
+            outcome.text.push_str(&format!(
+                "latency      {one_way_ms} ms each way added by a loopback proxy; {connections} connections opened through it (one extra round trip each)\n"
+            ));
+        }
         if json_wanted(&args.command) {
             println!("{}", outcome.json);
         } else {

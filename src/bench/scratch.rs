@@ -126,6 +126,8 @@ impl Scratch {
             .take(8)
             .collect();
         let prefix = format!("bench-{id}/");
+        // A missing bucket is named now, not after the worker's retries (one cheap listing).
+        user_ctx.backend.store.list_page(&prefix, None).await?;
         let names = ResourceNames {
             bucket: user_ctx.names.bucket.clone(),
             request_queue: format!("hotdog-bench-{id}-requests"),

@@ -264,8 +264,9 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
         Command::Setup { prune } => setup(settings, prune).await,
         Command::Worker { pollers } => worker(settings, pollers).await,
         Command::Bench(args) => {
-            let ctx = open(settings).await?;
-            crate::bench::run(&ctx, args).await
+            let (settings, proxy) = crate::bench::with_latency(settings, &args).await?;
+            let ctx = open(&settings).await?;
+            crate::bench::run(&ctx, args, proxy.as_ref()).await
         }
         Command::Doctor => Ok(doctor::run(settings)),
         // Answered in `run` before the settings are read.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Latency, Outcome, Scratch, per_second, progress, ratio, short};
+use crate::backend::counted::RequestCounts;
 use crate::domain::messages::ComputeReply;
 use crate::domain::numbers::compute;
 use crate::service::compute_client::{CallError, ComputeClient};
@@ -155,7 +156,7 @@ fn check(tally: &mut Tally, text: &str, reply: &ComputeReply) {
 }
 
 pub(super) async fn run(s: &Scratch, args: &ComputeArgs) -> anyhow::Result<Outcome> {
-    let ours = run_ours(s, args).await?;
+    let (ours, requests) = run_ours(s, args).await?;
     let baseline = match args.baseline {
         true => Some(baseline::run_baseline(s, args).await?),
         false => None,
@@ -176,6 +177,7 @@ pub(super) async fn run(s: &Scratch, args: &ComputeArgs) -> anyhow::Result<Outco
         obj.insert("clients".into(), json!(args.clients));
         obj.insert("pipeline".into(), json!(args.pipeline));
         obj.insert("worker".into(), json!(worker));
+        obj.insert("requests".into(), requests.to_json(ours.requests));
         if let Some(b) = &baseline {
             obj.insert("baseline".into(), serde_json::to_value(b)?);
             obj.insert("ratio".into(), json!(ratio));
@@ -189,6 +191,7 @@ pub(super) async fn run(s: &Scratch, args: &ComputeArgs) -> anyhow::Result<Outco
         args.pipeline
     );
     text.push_str(&lines(&ours));
+    text.push_str(&requests.line(ours.requests));
     if let Some(b) = &baseline {
         text.push_str("baseline, one request at a time (send, receive, log, reply, delete):\n");
         text.push_str(&lines(b));
@@ -219,12 +222,63 @@ fn lines(f: &Figures) -> String {
     t
 }
 
-async fn run_ours(s: &Scratch, args: &ComputeArgs) -> anyhow::Result<Figures> {
+/// Requests the clients and the embedded worker made while the requests were driven.
+struct RequestsUsed {
+    client: RequestCounts,
+    worker: Option<RequestCounts>,
+}
+
+impl RequestsUsed {
+    fn to_json(&self, requests: u64) -> serde_json::Value {
+        let per = |c: &RequestCounts| c.total() as f64 / requests.max(1) as f64;
+        json!({
+            "client": self.client.to_json(),
+            "client_per_request": per(&self.client),
+            "worker": self.worker.as_ref().map(RequestCounts::to_json),
+            "worker_per_request": self.worker.as_ref().map(per),
+        })
+    }
+
+    fn line(&self, requests: u64) -> String {
+        let per = |c: &RequestCounts| c.total() as f64 / requests.max(1) as f64;
+        let list = |c: &RequestCounts| {
+            c.by_request
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut t = format!(
+            "  requests     clients {:.2} per request ({})\n",
+            per(&self.client),
+            list(&self.client)
+        );
+        if let Some(w) = &self.worker {
+            t.push_str(&format!(
+                "               worker {:.2} per request ({})\n",
+                per(w),
+                list(w)
+            ));
+        }
+        t
+    }
+}
+
+async fn run_ours(s: &Scratch, args: &ComputeArgs) -> anyhow::Result<(Figures, RequestsUsed)> {
     // External workers consume the configured request queue; ours consumes the scratch one.
-    let client_ctx: &AppContext = if args.no_worker { &s.user_ctx } else { &s.ctx };
+    let plain_client_ctx: &AppContext = if args.no_worker { &s.user_ctx } else { &s.ctx };
+    let (client_backend, client_requests) = plain_client_ctx.backend.counted();
+    let client_ctx = &AppContext {
+        backend: client_backend,
+        ..plain_client_ctx.clone()
+    };
+    let (worker_backend, worker_requests) = s.ctx.backend.counted();
     let worker = (!args.no_worker).then(|| {
         worker::spawn(
-            s.ctx.clone(),
+            AppContext {
+                backend: worker_backend,
+                ..s.ctx.clone()
+            },
             WorkerConfig {
                 pollers: usize::from(args.pollers),
                 prune_idle: None,
@@ -246,9 +300,14 @@ async fn run_ours(s: &Scratch, args: &ComputeArgs) -> anyhow::Result<Figures> {
             }
         }
     }
+    let (client_before, worker_before) = (client_requests.snapshot(), worker_requests.snapshot());
     let result = match opened {
         Ok(()) => Ok(drive(&clients, args).await),
         Err(e) => Err(anyhow::Error::new(e).context("cannot open the bench clients")),
+    };
+    let used = RequestsUsed {
+        client: client_requests.snapshot().since(&client_before),
+        worker: (!args.no_worker).then(|| worker_requests.snapshot().since(&worker_before)),
     };
     if let Some(w) = worker {
         w.shutdown().await;
@@ -259,7 +318,7 @@ async fn run_ours(s: &Scratch, args: &ComputeArgs) -> anyhow::Result<Figures> {
             c.close().await;
         }
     }
-    result
+    result.map(|figures| (figures, used))
 }
 
 async fn drive(clients: &[Arc<ComputeClient>], args: &ComputeArgs) -> Figures {
