@@ -117,6 +117,7 @@ impl ComputeClient {
         timeout: Duration,
     ) -> Result<Vec<Result<ComputeReply, CallError>>, BackendError> {
         let mut receivers = Vec::with_capacity(texts.len());
+        let mut batches = Vec::new();
         for chunk in texts.chunks(MAX_BATCH) {
             let mut messages = Vec::with_capacity(chunk.len());
             for text in chunk {
@@ -128,7 +129,17 @@ impl ComputeClient {
                 messages.push(self.message(text, &id));
                 receivers.push((id, rx));
             }
-            for r in self.queues.send_batch(&self.request_url, messages).await? {
+            batches.push(messages);
+        }
+        // The batches go out side by side: one round trip for a whole pipeline, not one each.
+        let sent = futures::future::join_all(
+            batches
+                .into_iter()
+                .map(|messages| self.queues.send_batch(&self.request_url, messages)),
+        )
+        .await;
+        for batch in sent {
+            for r in batch? {
                 r?;
             }
         }
