@@ -39,15 +39,7 @@ const TOLERANCE: f64 = 45.0;
 const COLS: u16 = 100;
 const ROWS: u16 = 32;
 
-fn release_bin() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/hotdog-tui");
-    assert!(
-        p.exists(),
-        "build the release binary first (scripts/test does): {}",
-        p.display()
-    );
-    p
-}
+use crate::tmux::release_bin;
 
 fn shots_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/real-terminals");

@@ -5,21 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::install::Install;
 
-fn release_bin() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/hotdog-tui");
-    assert!(
-        p.exists(),
-        "build the release binary first (scripts/test does): {}",
-        p.display()
-    );
-    p
-}
+use crate::tmux::release_bin;
 
 /// A detached tmux server of its own (`tmux -L`), one session running `command`.
 struct OwnTmux {

@@ -7,15 +7,11 @@ use std::time::{Duration, Instant};
 
 use crate::common::install::Install;
 
-/// The release binary, as a user runs it (`scripts/test` builds it first).
+/// The binary as a user runs it: the one cargo built for these tests (release or the
+/// test profile).
 pub fn release_bin() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/hotdog-tui");
-    assert!(
-        p.exists(),
-        "build the release binary first (scripts/test does): {}",
-        p.display()
-    );
-    p
+    // The binary cargo built for these tests, whichever profile built them.
+    PathBuf::from(crate::common::install::BIN)
 }
 
 pub struct Tmux {
