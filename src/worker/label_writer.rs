@@ -1,5 +1,10 @@
-//! One batch of label submissions: answers are grouped by image so one conditional write
-//! (`service::label_writes`) carries several. Messages that cannot be read go to the DLQ.
+//! One batch of label submissions: answers are grouped by image, and each image's group
+//! is group-committed with whatever other receive loops of this worker hold for the same
+//! file (`service::label_writes`); then the batch's changes go to the label index in one
+//! write per shard (`service::label_index`). Messages are deleted only after both, so a
+//! failure of either is retried by redelivery (answers carry ids: nothing is written
+//! twice, and the index learns the file as it stands). Messages that cannot be read go to
+//! the DLQ.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -13,31 +18,34 @@ use crate::domain::label_file::Answer;
 use crate::domain::messages::LabelSubmission;
 use crate::domain::names::display_safe;
 use crate::service::context::AppContext;
-use crate::service::label_writes::append_with_retry;
+use crate::service::label_index::IndexWriter;
+use crate::service::label_writes::LabelWrites;
 
-const PARALLEL_WRITES: usize = 8;
+const PARALLEL_WRITES: usize = 16;
 
-/// Images known to exist, so each write does not need a `head` first; and one lock per
-/// label file, so this process's receive loops take turns on a file instead of losing
-/// conditional writes to each other (other processes still race, and retry).
-#[derive(Default)]
-pub(crate) struct KnownImages(
-    Mutex<HashSet<String>>,
-    Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-);
+/// What the worker's receive loops share: images known to exist (so each write does not
+/// need a `head` first), the group-committed label files, and the index writer.
+pub(crate) struct LabelWriting {
+    known: Mutex<HashSet<String>>,
+    files: LabelWrites,
+    index: IndexWriter,
+}
 
-impl KnownImages {
-    fn file_lock(&self, image: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
-        let mut locks = self.1.lock().ok()?;
-        Some(locks.entry(image.to_string()).or_default().clone())
+impl LabelWriting {
+    pub(crate) fn new(store: Arc<dyn ObjectStore>) -> LabelWriting {
+        LabelWriting {
+            known: Mutex::new(HashSet::new()),
+            files: LabelWrites::new(store.clone()),
+            index: IndexWriter::new(store),
+        }
     }
 
     async fn exists(&self, store: &dyn ObjectStore, image: &str) -> Result<bool, BackendError> {
-        if self.0.lock().is_ok_and(|k| k.contains(image)) {
+        if self.known.lock().is_ok_and(|k| k.contains(image)) {
             return Ok(true);
         }
         let found = store.head(&keys::image(image)).await?.is_some();
-        if found && let Ok(mut k) = self.0.lock() {
+        if found && let Ok(mut k) = self.known.lock() {
             k.insert(image.to_string());
         }
         Ok(found)
@@ -51,7 +59,7 @@ type ByImage = HashMap<String, (Vec<Answer>, HashSet<usize>)>;
 pub(super) async fn process_batch(
     ctx: &AppContext,
     reporter: &Reporter,
-    known: &KnownImages,
+    known: &LabelWriting,
     batch: Vec<ReceivedMessage>,
 ) -> Vec<Unfinished> {
     let mut failed: Vec<Option<BackendError>> = vec![None; batch.len()];
@@ -117,37 +125,32 @@ async fn dead_letter_unreadable(
     }
 }
 
-/// Appends each image's answers to its label file, several files at once; a failed write
-/// marks every message that contributed to it.
+/// Appends each image's answers to its label file, several files at once, then records
+/// the files as they now stand in the label index; a failed write marks every message
+/// that contributed to it.
 async fn write_groups(
     ctx: &AppContext,
     reporter: &Reporter,
-    known: &KnownImages,
+    known: &LabelWriting,
     by_image: ByImage,
     failed: &mut [Option<BackendError>],
 ) {
     let store = ctx.backend.store.as_ref();
     let writes = futures::stream::iter(by_image)
         .map(|(image, (answers, sources))| async move {
+            let count = answers.len();
             let result = match known.exists(store, &image).await {
-                Ok(true) => {
-                    let lock = known.file_lock(&image);
-                    let _turn = match &lock {
-                        Some(l) => Some(l.lock().await),
-                        None => None,
-                    };
-                    append_with_retry(store, &keys::label_file(&image), &answers)
-                        .await
-                        .map(Some)
-                }
+                Ok(true) => known.files.append(&image, answers).await.map(Some),
                 Ok(false) => Ok(None),
                 Err(e) => Err(e),
             };
-            (image, answers.len(), sources, result)
+            (image, count, sources, result)
         })
         .buffer_unordered(PARALLEL_WRITES)
         .collect::<Vec<_>>()
         .await;
+    let mut indexed: Vec<HashSet<usize>> = Vec::new();
+    let mut updates = Vec::new();
     for (image, count, sources, result) in writes {
         match result {
             Ok(Some(o)) => {
@@ -166,6 +169,10 @@ async fn write_groups(
                     o.added,
                     display_safe(&image)
                 ));
+                if let Some(u) = o.index_update(&image) {
+                    updates.push(u);
+                    indexed.push(sources);
+                }
             }
             Ok(None) => reporter.error(format!(
                 "{count} answers for unknown image {} were dropped (no images/ object of that name)",
@@ -180,6 +187,19 @@ async fn write_groups(
                     failed[i] = Some(e.clone());
                 }
             }
+        }
+    }
+    if updates.is_empty() {
+        return;
+    }
+    if let Err(e) = known.index.record(updates).await {
+        // The answers are in their files; the messages stay, so a redelivery records
+        // the files in the index again (the answers themselves are skipped by id).
+        reporter.error(format!(
+            "wrote the answers but could not update the label index: {e}"
+        ));
+        for i in indexed.into_iter().flatten() {
+            failed[i] = Some(e.clone());
         }
     }
 }
