@@ -300,7 +300,13 @@ async fn seed(ctx: &AppContext, args: &StatsArgs) -> anyhow::Result<u64> {
                     let image = crate::domain::label_index::IndexUpdate::ImageAdded {
                         image: name.clone(),
                     };
-                    Ok((n, [Some(image), o.index_update(&name)].into_iter().flatten().collect()))
+                    Ok((
+                        n,
+                        [Some(image), o.index_update(&name)]
+                            .into_iter()
+                            .flatten()
+                            .collect(),
+                    ))
                 }
             })
             .buffer_unordered(SEED_CONCURRENCY)

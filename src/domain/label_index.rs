@@ -222,14 +222,19 @@ pub struct IndexManifest {
     pub shards: u32,
     /// RFC 3339 time of the rebuild that wrote it.
     pub built_at: String,
+    /// Unique per rebuild, so a rebuild always changes the manifest's ETag and every
+    /// reader reloads.
+    #[serde(default)]
+    pub build_id: String,
 }
 
 impl IndexManifest {
-    pub fn new(built_at: String) -> IndexManifest {
+    pub fn new(built_at: String, build_id: String) -> IndexManifest {
         IndexManifest {
             format: format(),
             shards: SHARDS,
             built_at,
+            build_id,
         }
     }
 
@@ -317,7 +322,7 @@ mod tests {
         other.format = "v0-s256-0000000000000000".into();
         assert_eq!(IndexShard::decode(&other.encode()), None);
         assert_eq!(IndexShard::decode(b"not json"), None);
-        let m = IndexManifest::new("2026-12-01T07:00:00Z".into());
+        let m = IndexManifest::new("2026-12-01T07:00:00Z".into(), "b1".into());
         assert_eq!(IndexManifest::decode(&m.encode()), Some(m));
     }
 

@@ -51,7 +51,11 @@ impl<I: Send + 'static, R: Send + 'static> GroupCommit<I, R> {
         if lead {
             // A task of its own, so the write finishes (and answers everyone waiting) even
             // when the caller that started it is dropped.
-            tokio::spawn(drain(self.queues.clone(), self.write.clone(), key.to_string()));
+            tokio::spawn(drain(
+                self.queues.clone(),
+                self.write.clone(),
+                key.to_string(),
+            ));
         }
         rx.await.ok()
     }

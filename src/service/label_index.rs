@@ -36,18 +36,22 @@ impl IndexWriter {
     pub fn new(store: Arc<dyn ObjectStore>) -> IndexWriter {
         let cache: ShardCache = Arc::new(Mutex::new(HashMap::new()));
         IndexWriter {
-            group: GroupCommit::new(Arc::new(move |key: String, items: Vec<Vec<IndexUpdate>>| {
-                let (store, cache) = (store.clone(), cache.clone());
-                Box::pin(async move {
-                    let n = items.len();
-                    let updates: Vec<IndexUpdate> = items.into_iter().flatten().collect();
-                    let result = match shard_of_key(&key) {
-                        Some(shard) => write_shard(store.as_ref(), &cache, shard, &updates).await,
-                        None => Err(BackendError::Invalid(format!("{key} is no index shard"))),
-                    };
-                    vec![result; n]
-                })
-            })),
+            group: GroupCommit::new(Arc::new(
+                move |key: String, items: Vec<Vec<IndexUpdate>>| {
+                    let (store, cache) = (store.clone(), cache.clone());
+                    Box::pin(async move {
+                        let n = items.len();
+                        let updates: Vec<IndexUpdate> = items.into_iter().flatten().collect();
+                        let result = match shard_of_key(&key) {
+                            Some(shard) => {
+                                write_shard(store.as_ref(), &cache, shard, &updates).await
+                            }
+                            None => Err(BackendError::Invalid(format!("{key} is no index shard"))),
+                        };
+                        vec![result; n]
+                    })
+                },
+            )),
         }
     }
 
@@ -227,7 +231,8 @@ pub type Truth = HashMap<String, IndexEntry>;
 /// How `rebuild` goes about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RebuildMode {
-    /// Build the view only, write nothing (a reader without write access).
+    /// Build the view only, write nothing, trust no summary in the index (only those
+    /// passed as known): a reader without write access, or a check of the index.
     InMemory,
     /// Trust summaries whose ETag matches the file's; correct what differs; write the
     /// manifest if missing.
@@ -271,11 +276,15 @@ pub async fn rebuild(
         let Some(image) = keys::image_of_label_file(&o.key) else {
             continue;
         };
-        let reuse = indexed
+        let from_index = indexed
             .get(image)
             .and_then(|e| e.label.as_ref())
-            .or_else(|| known.get(image))
-            .filter(|l| l.etag == o.etag && mode != RebuildMode::Rebuild);
+            .filter(|l| mode == RebuildMode::Verify && l.etag == o.etag);
+        let reuse = from_index.or_else(|| {
+            known
+                .get(image)
+                .filter(|l| mode != RebuildMode::Rebuild && l.etag == o.etag)
+        });
         match reuse {
             Some(l) => truth.entry(image.to_string()).or_default().label = Some(l.clone()),
             None => to_fetch.push(image.to_string()),
@@ -329,7 +338,9 @@ pub async fn rebuild(
                 .unwrap_or_default();
             s.put(
                 MANIFEST_KEY,
-                Bytes::from(IndexManifest::new(now).encode()),
+                Bytes::from(
+                    IndexManifest::new(now, uuid::Uuid::new_v4().simple().to_string()).encode(),
+                ),
                 "application/json",
                 PutCondition::None,
             )
@@ -343,19 +354,18 @@ pub async fn rebuild(
 }
 
 /// Every entry of the index as stored (shards of another format count as empty).
-async fn read_index(store: &dyn ObjectStore) -> Result<Truth, BackendError> {
+pub async fn read_index(store: &dyn ObjectStore) -> Result<Truth, BackendError> {
     let listed = store.list_all(INDEX_PREFIX).await?;
     let shards: Vec<u32> = listed
         .iter()
         .filter_map(|o| shard_of_key(&o.key))
         .filter(|s| *s < SHARDS)
         .collect();
-    let read: Vec<Result<(Option<ETag>, IndexShard), BackendError>> =
-        futures::stream::iter(shards)
-            .map(|shard| async move { read_shard(store, shard).await })
-            .buffer_unordered(PARALLEL_FETCHES)
-            .collect()
-            .await;
+    let read: Vec<Result<(Option<ETag>, IndexShard), BackendError>> = futures::stream::iter(shards)
+        .map(|shard| async move { read_shard(store, shard).await })
+        .buffer_unordered(PARALLEL_FETCHES)
+        .collect()
+        .await;
     let mut all = HashMap::new();
     for r in read {
         all.extend(r?.1.images);

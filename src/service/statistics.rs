@@ -19,7 +19,8 @@ use crate::domain::label_index::{
 use crate::domain::stats::{DEFAULT_VOTES_PER_IMAGE, ImageStats};
 use crate::service::context::AppContext;
 use crate::service::label_index::{
-    FetchedShard, PARALLEL_FETCHES, RebuildMode, RebuildReport, Truth, fetch_shard, read_manifest, rebuild,
+    FetchedShard, PARALLEL_FETCHES, RebuildMode, RebuildReport, Truth, fetch_shard, read_manifest,
+    rebuild,
 };
 
 /// A watched label file's answer ids, as of its ETag.
@@ -295,11 +296,13 @@ impl StatsCache {
         let stale: Vec<(String, Option<String>)> = self
             .watched
             .iter()
-            .filter(|image| match (self.labels.get(*image), self.files.get(*image)) {
-                (Some((etag, _)), Some(file)) => *etag != file.etag,
-                (Some(_), None) => true,
-                (None, _) => false,
-            })
+            .filter(
+                |image| match (self.labels.get(*image), self.files.get(*image)) {
+                    (Some((etag, _)), Some(file)) => *etag != file.etag,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                },
+            )
             .map(|image| (image.clone(), self.files.get(image).map(|f| f.etag.clone())))
             .collect();
         let results: Vec<(String, Result<Fetched, BackendError>)> = futures::stream::iter(stale)
