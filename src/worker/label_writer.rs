@@ -12,9 +12,10 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 
 use super::{Reporter, Unfinished};
-use crate::backend::{BackendError, ObjectStore, OutgoingMessage, ReceivedMessage};
+use crate::backend::{BackendError, MAX_BATCH, ObjectStore, OutgoingMessage, ReceivedMessage};
 use crate::domain::keys;
 use crate::domain::label_file::Answer;
+use crate::domain::label_index::IndexUpdate;
 use crate::domain::messages::LabelSubmission;
 use crate::domain::names::display_safe;
 use crate::service::context::AppContext;
@@ -29,6 +30,8 @@ pub(crate) struct LabelWriting {
     known: Mutex<HashSet<String>>,
     files: LabelWrites,
     index: IndexWriter,
+    /// Index records and deletes still running beside the receive loops.
+    finishing: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl LabelWriting {
@@ -37,6 +40,28 @@ impl LabelWriting {
             known: Mutex::new(HashSet::new()),
             files: LabelWrites::new(store.clone()),
             index: IndexWriter::new(store),
+            finishing: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs a batch's index record and message deletes beside the receive loop.
+    fn finish(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(work);
+        if let Ok(mut f) = self.finishing.lock() {
+            f.retain(|h| !h.is_finished());
+            f.push(handle);
+        }
+    }
+
+    /// Waits for every batch's index record and deletes (on shutdown).
+    pub(crate) async fn drain(&self) {
+        let handles: Vec<_> = match self.finishing.lock() {
+            Ok(mut f) => std::mem::take(&mut *f),
+            Err(_) => Vec::new(),
+        };
+        for h in handles {
+            // A panicked task has nothing left to wait for; its messages come back.
+            let _ = h.await;
         }
     }
 
@@ -55,18 +80,45 @@ impl LabelWriting {
 /// Answers of a batch grouped per image, with the messages each group came from.
 type ByImage = HashMap<String, (Vec<Answer>, HashSet<usize>)>;
 
-/// Returns the messages that could not be finished, each with why.
+/// Writes the batch's answers into their label files; returns the messages that could
+/// not be finished, each with why. Recording the written files in the label index and
+/// deleting the messages run beside the next receive (`LabelWriting::finish`): the
+/// answers are safe in their files by then, and a message whose index write failed is
+/// simply not deleted, so its redelivery records the file again.
 pub(super) async fn process_batch(
     ctx: &AppContext,
     reporter: &Reporter,
-    known: &LabelWriting,
+    known: &Arc<LabelWriting>,
     batch: Vec<ReceivedMessage>,
 ) -> Vec<Unfinished> {
     let mut failed: Vec<Option<BackendError>> = vec![None; batch.len()];
     let (by_image, poison) = group_by_image(&batch, reporter);
     dead_letter_unreadable(ctx, reporter, &batch, &poison, &mut failed).await;
-    write_groups(ctx, reporter, known, by_image, &mut failed).await;
-    settle(ctx, reporter, batch, failed).await
+    let (updates, indexed) = write_groups(ctx, reporter, known, by_image, &mut failed).await;
+    let mut held = Vec::new();
+    let mut done = Vec::new();
+    let mut after_index = Vec::new();
+    for (i, (message, failure)) in batch.into_iter().zip(failed).enumerate() {
+        match failure {
+            Some(error) => held.push(Unfinished { message, error }),
+            None if indexed.contains(&i) => after_index.push(message.receipt),
+            None => done.push(message.receipt),
+        }
+    }
+    let (ctx, reporter, state) = (ctx.clone(), reporter.clone(), known.clone());
+    let finish = async move {
+        if !updates.is_empty() {
+            match state.index.record(updates).await {
+                Ok(()) => done.extend(after_index),
+                Err(e) => reporter.error(format!(
+                    "wrote the answers but could not update the label index: {e}; the messages come back after their visibility timeout and are recorded again"
+                )),
+            }
+        }
+        delete_finished(&ctx, &reporter, done).await;
+    };
+    known.finish(finish);
+    held
 }
 
 /// Decodes each message; answers are grouped per image so one write carries several.
@@ -134,7 +186,7 @@ async fn write_groups(
     known: &LabelWriting,
     by_image: ByImage,
     failed: &mut [Option<BackendError>],
-) {
+) -> (Vec<IndexUpdate>, HashSet<usize>) {
     let store = ctx.backend.store.as_ref();
     let writes = futures::stream::iter(by_image)
         .map(|(image, (answers, sources))| async move {
@@ -149,7 +201,7 @@ async fn write_groups(
         .buffer_unordered(PARALLEL_WRITES)
         .collect::<Vec<_>>()
         .await;
-    let mut indexed: Vec<HashSet<usize>> = Vec::new();
+    let mut indexed: HashSet<usize> = HashSet::new();
     let mut updates = Vec::new();
     for (image, count, sources, result) in writes {
         match result {
@@ -171,7 +223,7 @@ async fn write_groups(
                 ));
                 if let Some(u) = o.index_update(&image) {
                     updates.push(u);
-                    indexed.push(sources);
+                    indexed.extend(sources);
                 }
             }
             Ok(None) => reporter.error(format!(
@@ -189,46 +241,23 @@ async fn write_groups(
             }
         }
     }
-    if updates.is_empty() {
-        return;
-    }
-    if let Err(e) = known.index.record(updates).await {
-        // The answers are in their files; the messages stay, so a redelivery records
-        // the files in the index again (the answers themselves are skipped by id).
-        reporter.error(format!(
-            "wrote the answers but could not update the label index: {e}"
-        ));
-        for i in indexed.into_iter().flatten() {
-            failed[i] = Some(e.clone());
-        }
-    }
+    // A message with a failed write stays out of the index's set: it is retried whole.
+    indexed.retain(|i| failed[*i].is_none());
+    (updates, indexed)
 }
 
-/// Deletes the finished messages; returns the others with why they are not finished.
-async fn settle(
-    ctx: &AppContext,
-    reporter: &Reporter,
-    batch: Vec<ReceivedMessage>,
-    failed: Vec<Option<BackendError>>,
-) -> Vec<Unfinished> {
-    let mut receipts = Vec::new();
-    let mut held = Vec::new();
-    for (message, failure) in batch.into_iter().zip(failed) {
-        match failure {
-            None => receipts.push(message.receipt.clone()),
-            Some(error) => held.push(Unfinished { message, error }),
-        }
-    }
-    if !receipts.is_empty()
-        && let Err(e) = ctx
+/// Deletes the finished messages.
+async fn delete_finished(ctx: &AppContext, reporter: &Reporter, receipts: Vec<String>) {
+    for chunk in receipts.chunks(MAX_BATCH) {
+        if let Err(e) = ctx
             .backend
             .queues
-            .delete_batch(&ctx.resources.labels, &receipts)
+            .delete_batch(&ctx.resources.labels, chunk)
             .await
-    {
-        reporter.error(format!(
-            "could not delete written label messages: {e}; a redelivery is skipped by answer id"
-        ));
+        {
+            reporter.error(format!(
+                "could not delete written label messages: {e}; a redelivery is skipped by answer id"
+            ));
+        }
     }
-    held
 }

@@ -365,6 +365,8 @@ async fn run_loop(
             }
         }
     }
+    // Let the index records and deletes of the last batches finish.
+    known.drain().await;
     reporter.update(|s| s.state = WorkerState::Stopped);
 }
 
@@ -386,14 +388,9 @@ pub async fn process_received(
     } else {
         Job::Compute
     };
-    process(
-        ctx,
-        &reporter,
-        &label_writer::LabelWriting::new(ctx.backend.store.clone()),
-        job,
-        batch,
-    )
-    .await;
+    let state = Arc::new(label_writer::LabelWriting::new(ctx.backend.store.clone()));
+    process(ctx, &reporter, &state, job, batch).await;
+    state.drain().await;
     status.borrow().clone()
 }
 
@@ -471,7 +468,7 @@ async fn dead_letter_permanent(
 async fn process(
     ctx: &AppContext,
     reporter: &Reporter,
-    known: &label_writer::LabelWriting,
+    known: &Arc<label_writer::LabelWriting>,
     job: Job,
     batch: Vec<ReceivedMessage>,
 ) -> Vec<Unfinished> {
