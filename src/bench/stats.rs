@@ -230,12 +230,16 @@ pub(super) async fn run(s: &Scratch, args: &StatsArgs) -> anyhow::Result<Outcome
         )
     };
     let mut text = format!(
-        "stats on {}: {} images, {} answers (seeded in {} s)\n  first round      {}\n  warm refresh     {} (median of {WARM_RUNS})\n  {} answers landed {}\n  memory           {:.0} MB resident after the first round ({:+.0} MB for it)\n  checks           {} errors\n",
+        "stats on {}: {} images, {} answers (seeded in {} s)\n  first round      {} ms, {} requests ({} get, {} list, {} put)\n  warm refresh     {} (median of {WARM_RUNS})\n  {} answers landed {}\n  memory           {:.0} MB resident after the first round ({:+.0} MB for it)\n  checks           {} errors\n",
         s.ctx.backend.kind.describe(),
         f.images,
         f.answers,
         short(f.seed_s),
-        line(&f.first_round),
+        short(f.first_round.ms),
+        f.first_round.requests_total,
+        f.first_round.requests.get,
+        f.first_round.requests.list,
+        f.first_round.requests.put,
         line(&f.warm),
         LANDED,
         line(&f.after_landed),
@@ -276,6 +280,8 @@ async fn seed(ctx: &AppContext, args: &StatsArgs) -> anyhow::Result<u64> {
     image::RgbImage::from_pixel(4, 4, image::Rgb([60, 140, 90]))
         .write_to(&mut png, image::ImageFormat::Png)?;
     let png = Bytes::from(png.into_inner());
+    // The scratch space is a new store: its index starts complete, as a new install's.
+    crate::service::label_index::start_empty(ctx.backend.store.as_ref()).await?;
     let files = LabelWrites::new(ctx.backend.store.clone());
     let index = IndexWriter::new(ctx.backend.store.clone());
     let bar = progress(u64::from(args.images), "seeding");

@@ -333,24 +333,41 @@ pub async fn rebuild(
     if write {
         IndexWriter::new(store.clone()).record(repairs).await?;
         if manifest.is_none() || mode == RebuildMode::Rebuild {
-            let now = time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
-            s.put(
-                MANIFEST_KEY,
-                Bytes::from(
-                    IndexManifest::new(now, uuid::Uuid::new_v4().simple().to_string()).encode(),
-                ),
-                "application/json",
-                PutCondition::None,
-            )
-            .await?;
+            write_manifest(s, PutCondition::None).await?;
             report.manifest_written = true;
         }
     } else {
         report.shards_written = 0;
     }
     Ok((report, truth))
+}
+
+async fn write_manifest(
+    store: &dyn ObjectStore,
+    condition: PutCondition,
+) -> Result<ETag, BackendError> {
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    store
+        .put(
+            MANIFEST_KEY,
+            Bytes::from(IndexManifest::new(now, id).encode()),
+            "application/json",
+            condition,
+        )
+        .await
+}
+
+/// Marks the index of a new, empty store complete (its empty index is exact), so the first
+/// reader does not rebuild. `false` when there was a manifest already.
+pub async fn start_empty(store: &dyn ObjectStore) -> Result<bool, BackendError> {
+    match write_manifest(store, PutCondition::IfAbsent).await {
+        Ok(_) => Ok(true),
+        Err(BackendError::PreconditionFailed) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Every entry of the index as stored (shards of another format count as empty).
