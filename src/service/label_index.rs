@@ -194,15 +194,24 @@ pub async fn read_manifest(
 }
 
 /// A shard as a reader gets it: its ETag, size, and content (`None` when it is of another
-/// format or unreadable); `None` when there is no such shard.
+/// format or unreadable); `None` when there is no such shard. Decoded on the blocking
+/// pool, so the shards of a cold load decode on every core at once.
 pub async fn fetch_shard(
     store: &dyn ObjectStore,
     key: &str,
 ) -> Result<Option<FetchedShard>, BackendError> {
-    Ok(store.get(key).await?.map(|o| FetchedShard {
-        size: o.bytes.len() as u64,
-        content: IndexShard::decode(&o.bytes),
+    let Some(o) = store.get(key).await? else {
+        return Ok(None);
+    };
+    let size = o.bytes.len() as u64;
+    let bytes = o.bytes;
+    let content = tokio::task::spawn_blocking(move || IndexShard::decode(&bytes))
+        .await
+        .map_err(|e| BackendError::Other(format!("decoding an index shard failed: {e}")))?;
+    Ok(Some(FetchedShard {
         etag: o.etag,
+        size,
+        content,
     }))
 }
 
