@@ -6,6 +6,7 @@
 //! arrivals instead of one per answer. The worker writes through here, and so does
 //! `import-original`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ pub async fn append_with_retry(
     key: &str,
     answers: &[Answer],
 ) -> Result<AppendOutcome, BackendError> {
-    let (added, conflicts, file) = append_marked(store, key, answers).await?;
+    let (added, conflicts, file) = append_marked(store, key, answers, None).await?;
     let n = added.iter().filter(|a| **a).count();
     Ok(AppendOutcome {
         added: n,
@@ -59,23 +60,30 @@ pub async fn append_with_retry(
     })
 }
 
-/// The read-modify-write loop; says per answer whether this call added it.
+/// The read-modify-write loop; says per answer whether this call added it. `known` is a
+/// version of the file this process wrote or read before: the first attempt appends to it
+/// without reading (an if-match put on a stale version fails, and the loop reads again).
+/// Label files only grow, so an answer found in an older version is in the file.
 async fn append_marked(
     store: &dyn ObjectStore,
     key: &str,
     answers: &[Answer],
+    mut known: Option<(ETag, Bytes)>,
 ) -> Result<(Vec<bool>, u32, Option<(ETag, Bytes)>), BackendError> {
     let mut conflicts = 0;
     let mut backoff = Duration::from_millis(2);
     loop {
-        let current = store.get(key).await?;
+        let current = match known.take() {
+            Some(k) => Some(k),
+            None => store.get(key).await?.map(|o| (o.etag, o.bytes)),
+        };
         let (existing, condition) = match &current {
-            Some(o) => (o.bytes.as_ref(), PutCondition::IfMatch(o.etag.clone())),
+            Some((etag, bytes)) => (bytes.as_ref(), PutCondition::IfMatch(etag.clone())),
             None => (&[][..], PutCondition::IfAbsent),
         };
         let (bytes, added) = append_answers_marked(existing, answers);
         if !added.iter().any(|a| *a) {
-            return Ok((added, conflicts, current.map(|o| (o.etag, o.bytes))));
+            return Ok((added, conflicts, current));
         }
         let bytes = Bytes::from(bytes);
         match store
@@ -100,17 +108,40 @@ async fn append_marked(
     }
 }
 
-/// Group-committed appends to the label files of one store.
+/// Files remembered by `LabelWrites` (the last version it wrote or read of each); past
+/// this many the memory is cleared and files are read again.
+const REMEMBERED_FILES: usize = 4096;
+
+type Remembered = Arc<std::sync::Mutex<HashMap<String, (ETag, Bytes)>>>;
+
+/// Group-committed appends to the label files of one store. The last version of each
+/// file it wrote is remembered, so its next write of that file is a single if-match put
+/// unless someone else wrote the file meanwhile.
 pub struct LabelWrites {
     group: GroupCommit<Vec<Answer>, Result<AppendOutcome, BackendError>>,
 }
 
 impl LabelWrites {
     pub fn new(store: Arc<dyn ObjectStore>) -> LabelWrites {
+        let remembered: Remembered = Arc::default();
         LabelWrites {
             group: GroupCommit::new(Arc::new(move |key: String, items: Vec<Vec<Answer>>| {
-                let store = store.clone();
-                Box::pin(async move { write_together(store.as_ref(), &key, items).await })
+                let (store, remembered) = (store.clone(), remembered.clone());
+                Box::pin(async move {
+                    let known = remembered
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&key);
+                    let (results, file) = write_together(store.as_ref(), &key, items, known).await;
+                    if let Some(file) = file {
+                        let mut r = remembered.lock().unwrap_or_else(|e| e.into_inner());
+                        if r.len() >= REMEMBERED_FILES {
+                            r.clear();
+                        }
+                        r.insert(key, file);
+                    }
+                    results
+                })
             })),
         }
     }
@@ -134,17 +165,21 @@ impl LabelWrites {
 }
 
 /// One read-modify-write carrying every waiting caller's answers; each caller learns
-/// which of its own were added.
+/// which of its own were added. Also returns the file as it now stands.
 async fn write_together(
     store: &dyn ObjectStore,
     key: &str,
     items: Vec<Vec<Answer>>,
-) -> Vec<Result<AppendOutcome, BackendError>> {
+    known: Option<(ETag, Bytes)>,
+) -> (
+    Vec<Result<AppendOutcome, BackendError>>,
+    Option<(ETag, Bytes)>,
+) {
     let all: Vec<Answer> = items.iter().flatten().cloned().collect();
-    match append_marked(store, key, &all).await {
+    match append_marked(store, key, &all, known).await {
         Ok((added, conflicts, file)) => {
             let mut flags = added.into_iter();
-            items
+            let results = items
                 .iter()
                 .map(|answers| {
                     let n = flags.by_ref().take(answers.len()).filter(|a| *a).count();
@@ -155,8 +190,9 @@ async fn write_together(
                         file: file.clone(),
                     })
                 })
-                .collect()
+                .collect();
+            (results, file)
         }
-        Err(e) => items.iter().map(|_| Err(e.clone())).collect(),
+        Err(e) => (items.iter().map(|_| Err(e.clone())).collect(), None),
     }
 }
