@@ -103,6 +103,12 @@ pub enum Command {
     },
     /// Import the original system's bucket (images at its root, bare 0/1 lines in files/<stem>.txt).
     ImportOriginal(dataset::ImportArgs),
+    /// The label index (`index/` in the bucket, derived from the label files): `verify`
+    /// corrects what differs from the files, `rebuild` reads every label file again.
+    Index {
+        #[command(subcommand)]
+        action: IndexAction,
+    },
     /// Create the bucket and queues (with dead-letter queues) that are missing.
     Setup {
         /// Also delete reply queues left idle for a day by clients that crashed.
@@ -125,6 +131,15 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum IndexAction {
+    /// Compare the index with a listing of images/ and labels/ and correct what differs
+    /// (reads only label files whose ETag the index does not hold).
+    Verify,
+    /// Read every label file again and rewrite what differs, then the manifest.
+    Rebuild,
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -237,6 +252,7 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
         } => compute(settings, &numbers.join(" "), json, timeout).await,
         Command::Label { answers, json } => dataset::label(settings, &answers, json).await,
         Command::Stats { json } => dataset::stats(settings, json).await,
+        Command::Index { action } => index(settings, action).await,
         Command::Upload { paths } => upload(settings, paths).await,
         Command::Seed => {
             let ctx = open(settings).await?;
@@ -439,4 +455,32 @@ async fn wait_for_stop_signal() {
         _ = term.recv() => {}
         _ = hup.recv() => {}
     }
+}
+
+async fn index(settings: &Settings, action: IndexAction) -> anyhow::Result<ExitCode> {
+    use crate::service::label_index::{RebuildMode, rebuild};
+    let ctx = open(settings).await?;
+    let mode = match action {
+        IndexAction::Verify => RebuildMode::Verify,
+        IndexAction::Rebuild => RebuildMode::Rebuild,
+    };
+    let started = std::time::Instant::now();
+    let (r, _) = rebuild(&ctx.backend.store, &Default::default(), mode)
+        .await
+        .map_err(explain)?;
+    println!(
+        "{} images, {} label files ({} read); {} entries corrected in {} shards{} in {:.1} s",
+        r.images,
+        r.label_files,
+        r.fetched,
+        r.repaired,
+        r.shards_written,
+        if r.manifest_written {
+            "; manifest written"
+        } else {
+            ""
+        },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }

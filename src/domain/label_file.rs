@@ -390,18 +390,26 @@ impl ImageSummary {
 /// are (a missing final newline is added). Returns the new contents and how many were added;
 /// duplicates within `new` are skipped too.
 pub fn append_answers(existing: &[u8], new: &[Answer]) -> (Vec<u8>, usize) {
+    let (out, added) = append_answers_marked(existing, new);
+    (out, added.iter().filter(|a| **a).count())
+}
+
+/// `append_answers`, saying for each of `new` whether it was added (`false`: its id was
+/// there already, or earlier in `new`).
+pub fn append_answers_marked(existing: &[u8], new: &[Answer]) -> (Vec<u8>, Vec<bool>) {
     let parsed = LabelFile::parse(existing);
     let mut seen: HashSet<&str> = parsed.answer_ids();
     let mut out = existing.to_vec();
     if !out.is_empty() && !out.ends_with(b"\n") {
         out.push(b'\n');
     }
-    let mut added = 0;
+    let mut added = Vec::with_capacity(new.len());
     for a in new {
-        if seen.insert(a.answer_id.as_str()) {
+        let fresh = seen.insert(a.answer_id.as_str());
+        if fresh {
             out.extend_from_slice(a.to_line().as_bytes());
-            added += 1;
         }
+        added.push(fresh);
     }
     (out, added)
 }

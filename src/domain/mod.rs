@@ -5,6 +5,7 @@
 pub mod claims;
 pub mod export;
 pub mod label_file;
+pub mod label_index;
 pub mod messages;
 pub mod names;
 pub mod numbers;

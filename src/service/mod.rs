@@ -7,7 +7,9 @@
 pub mod compute_client;
 pub mod context;
 pub mod export_file;
+pub mod group_commit;
 pub mod image_check;
+pub mod label_index;
 pub mod label_writes;
 pub mod labeller;
 pub mod original_import;

@@ -17,6 +17,7 @@ use crate::domain::names::display_safe;
 use crate::domain::original::{read_file, stem_map, stem_of_label_key};
 use crate::service::context::AppContext;
 use crate::service::image_check::ImageRejection;
+use crate::service::label_index::IndexWriter;
 use crate::service::label_writes::append_with_retry;
 use crate::service::upload::{UploadResult, upload_bytes};
 
@@ -305,6 +306,7 @@ pub async fn import(
         .collect();
     let at = crate::service::labeller::now_rfc3339();
     let described = source.describe();
+    let mut indexed = Vec::new();
     for (i, file) in label_files.iter().enumerate() {
         progress(images.len() + i, total, &file.key);
         let Some(stem) = stem_of_label_key(&file.key, &layout.labels_prefix) else {
@@ -357,7 +359,12 @@ pub async fn import(
         .await?;
         report.votes_imported += outcome.added as u64;
         report.votes_already_there += outcome.already_there as u64;
+        indexed.extend(outcome.index_update(image));
     }
+    // One write per index shard for the whole import.
+    IndexWriter::new(ctx.backend.store.clone())
+        .record(indexed)
+        .await?;
     progress(total, total, "");
     Ok(report)
 }

@@ -60,6 +60,8 @@ pub async fn seed_new_store(
     report: &mut SetupReport,
 ) -> Result<(), BackendError> {
     if report.new_store {
+        // A new store: its (empty) label index is exact from the start.
+        crate::service::label_index::start_empty(ctx.backend.store.as_ref()).await?;
         let n = seed(ctx).await?;
         report.steps.push(SetupStep::Seeded(n));
     }

@@ -1,19 +1,29 @@
-//! The statistics cache: each label file's `ImageSummary` kept in memory and refreshed
-//! cheaply — list `labels/` (ETags come with the listing) and fetch only files whose ETag
-//! changed. Statistics, round sampling and export all read from it.
+//! The statistics cache: every image's `ImageSummary`, read from the label index
+//! (`service::label_index`) rather than from a listing and the label files. A refresh lists
+//! `index/` (one request: every shard's ETag) and fetches only the shards whose ETag
+//! changed; a missing or stale index is rebuilt from the label files first. Statistics,
+//! round sampling and export all read from it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use futures::StreamExt;
 
-use crate::backend::{BackendError, Fetched, ObjectStore};
+use crate::backend::{BackendError, ETag, Fetched, ObjectMeta, ObjectStore};
 use crate::domain::keys;
 use crate::domain::label_file::{ImageSummary, LabelFile};
+use crate::domain::label_index::{
+    INDEX_PREFIX, IndexEntry, IndexShard, IndexedLabel, MANIFEST_KEY, SHARDS, shard_of,
+    shard_of_key,
+};
 use crate::domain::stats::{DEFAULT_VOTES_PER_IMAGE, ImageStats};
 use crate::service::context::AppContext;
+use crate::service::label_index::{
+    FetchedShard, PARALLEL_FETCHES, RebuildMode, RebuildReport, Truth, fetch_shard, read_manifest,
+    rebuild,
+};
 
-const PARALLEL_FETCHES: usize = 16;
-
+/// A watched label file's answer ids, as of its ETag.
 #[derive(Debug, Clone)]
 struct CachedFile {
     etag: String,
@@ -22,9 +32,20 @@ struct CachedFile {
 
 #[derive(Debug, Clone)]
 pub struct StatsCache {
-    images: Vec<String>,
-    files: HashMap<String, CachedFile>,
+    /// Images whose `images/` object exists.
+    images: BTreeSet<String>,
     summaries: HashMap<String, ImageSummary>,
+    /// Each label file's ETag and size, as the index says.
+    labels: HashMap<String, (ETag, u64)>,
+    /// The names each shard holds, and the shard's ETag (absent: built in memory).
+    shard_names: HashMap<u32, Vec<String>>,
+    shard_etags: HashMap<u32, ETag>,
+    /// The manifest this view follows; `None` until loaded (or while the index cannot be
+    /// written and the view is rebuilt in memory).
+    manifest_etag: Option<ETag>,
+    /// Label files read for `has_answer`, for the images in `watched`.
+    watched: HashSet<String>,
+    files: HashMap<String, CachedFile>,
     votes_per_image: u64,
     generation: u64,
 }
@@ -32,9 +53,14 @@ pub struct StatsCache {
 impl Default for StatsCache {
     fn default() -> Self {
         StatsCache {
-            images: Vec::new(),
-            files: HashMap::new(),
+            images: BTreeSet::new(),
             summaries: HashMap::new(),
+            labels: HashMap::new(),
+            shard_names: HashMap::new(),
+            shard_etags: HashMap::new(),
+            manifest_etag: None,
+            watched: HashSet::new(),
+            files: HashMap::new(),
             votes_per_image: DEFAULT_VOTES_PER_IMAGE,
             generation: 0,
         }
@@ -42,12 +68,18 @@ impl Default for StatsCache {
 }
 
 /// What a refresh did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RefreshSummary {
     pub images: usize,
     pub label_files: usize,
-    /// Files fetched because their ETag changed (or were new).
-    pub fetched: usize,
+    /// Index shards fetched because their ETag changed (or were new).
+    pub shards_fetched: usize,
+    /// Bytes of those shards.
+    pub shard_bytes: u64,
+    /// Set when the index was missing or stale and was rebuilt from the label files.
+    pub rebuilt: Option<RebuildReport>,
+    /// The index could not be written (no permission): the view was built in memory.
+    pub in_memory: bool,
 }
 
 impl StatsCache {
@@ -57,53 +89,225 @@ impl StatsCache {
 
     pub async fn refresh(&mut self, ctx: &AppContext) -> Result<RefreshSummary, BackendError> {
         self.votes_per_image = ctx.votes_per_image;
-        self.refresh_store(ctx.backend.store.as_ref(), keys::IMAGES, keys::LABELS)
-            .await
+        self.refresh_store(&ctx.backend.store).await
     }
 
-    /// Refresh from any store and prefixes (the bench uses a scratch prefix).
+    /// Refresh from any store (the bench uses its scratch view).
     pub async fn refresh_store(
         &mut self,
-        store: &dyn ObjectStore,
-        images_prefix: &str,
-        labels_prefix: &str,
+        store: &Arc<dyn ObjectStore>,
     ) -> Result<RefreshSummary, BackendError> {
-        let (images, labels) =
-            tokio::try_join!(store.list_all(images_prefix), store.list_all(labels_prefix))?;
-        let images: Vec<String> = images
-            .iter()
-            .filter_map(|o| o.key.strip_prefix(images_prefix).map(str::to_string))
-            .collect();
-        if images != self.images {
-            self.images = images;
-            self.generation += 1;
+        let mut summary = match self.manifest_etag.clone() {
+            Some(manifest) => {
+                let listed = store.list_all(INDEX_PREFIX).await?;
+                let same = listed
+                    .iter()
+                    .any(|o| o.key == MANIFEST_KEY && o.etag == manifest);
+                match same {
+                    true => match self.apply_listing(store.as_ref(), &listed).await? {
+                        Some(s) => s,
+                        None => self.load(store).await?,
+                    },
+                    // Rebuilt or removed: start over from the manifest.
+                    false => self.load(store).await?,
+                }
+            }
+            None => self.load(store).await?,
+        };
+        self.refresh_watched(store.as_ref()).await?;
+        summary.images = self.images.len();
+        summary.label_files = self.labels.len();
+        Ok(summary)
+    }
+
+    /// Loads the whole index; rebuilds it first when missing or of another format. A
+    /// store that refuses the rebuild's writes gets a view built in memory instead.
+    async fn load(&mut self, store: &Arc<dyn ObjectStore>) -> Result<RefreshSummary, BackendError> {
+        let mut rebuilt = None;
+        for attempt in 0..2 {
+            if let Some((etag, _)) = read_manifest(store.as_ref()).await? {
+                let listed = store.list_all(INDEX_PREFIX).await?;
+                if let Some(mut s) = self.apply_listing(store.as_ref(), &listed).await? {
+                    self.manifest_etag = Some(etag);
+                    s.rebuilt = rebuilt;
+                    return Ok(s);
+                }
+            }
+            if attempt == 0 {
+                match rebuild(store, &self.known_labels(), RebuildMode::Verify).await {
+                    Ok((report, _)) => {
+                        tracing::info!(?report, "rebuilt the label index");
+                        rebuilt = Some(report);
+                    }
+                    Err(BackendError::AccessDenied { what, detail }) => {
+                        tracing::warn!(
+                            "cannot write the label index ({what}: {detail}); reading the label files instead"
+                        );
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         }
-        let listed: HashMap<String, String> = labels
-            .into_iter()
-            .filter_map(|o| {
-                let image = o
-                    .key
-                    .strip_prefix(labels_prefix)?
-                    .strip_suffix(".txt")?
-                    .to_string();
-                Some((image, o.etag))
+        // No readable index even after a rebuild (or no right to write one): build the
+        // view in memory from the label files, reusing what is known by ETag.
+        let (report, truth) = rebuild(store, &self.known_labels(), RebuildMode::InMemory).await?;
+        self.replace_all(truth);
+        Ok(RefreshSummary {
+            rebuilt: Some(report),
+            in_memory: true,
+            ..RefreshSummary::default()
+        })
+    }
+
+    /// Label files this view knows, to spare re-reading them in a rebuild.
+    fn known_labels(&self) -> HashMap<String, IndexedLabel> {
+        self.labels
+            .iter()
+            .filter_map(|(image, (etag, bytes))| {
+                Some((
+                    image.clone(),
+                    IndexedLabel {
+                        etag: etag.clone(),
+                        bytes: *bytes,
+                        summary: self.summaries.get(image)?.clone(),
+                    },
+                ))
             })
-            .collect();
-        let before = self.files.len();
-        self.files.retain(|image, _| listed.contains_key(image));
-        self.summaries.retain(|image, _| listed.contains_key(image));
-        if self.files.len() != before {
-            self.generation += 1;
-        }
-        let changed: Vec<(String, Option<String>)> = listed
+            .collect()
+    }
+
+    /// Fetches the shards whose ETag differs from this view's and applies them. `None`
+    /// when a shard is of another format (the index is stale).
+    async fn apply_listing(
+        &mut self,
+        store: &dyn ObjectStore,
+        listed: &[ObjectMeta],
+    ) -> Result<Option<RefreshSummary>, BackendError> {
+        let listed: HashMap<u32, &str> = listed
             .iter()
-            .filter(|(image, etag)| self.files.get(*image).is_none_or(|c| &c.etag != *etag))
-            .map(|(image, _)| (image.clone(), self.files.get(image).map(|c| c.etag.clone())))
+            .filter_map(|o| Some((shard_of_key(&o.key)?, o.etag.as_str())))
+            .filter(|(s, _)| *s < SHARDS)
             .collect();
-        let fetched = changed.len();
-        let results: Vec<(String, Result<Fetched, BackendError>)> = futures::stream::iter(changed)
+        let changed: Vec<u32> = listed
+            .iter()
+            .filter(|(s, etag)| self.shard_etags.get(s).is_none_or(|e| e != *etag))
+            .map(|(s, _)| *s)
+            .collect();
+        let fetched: Vec<(u32, Result<Option<FetchedShard>, BackendError>)> =
+            futures::stream::iter(changed)
+                .map(|shard| async move {
+                    let key = crate::domain::label_index::shard_key(shard);
+                    (shard, fetch_shard(store, &key).await)
+                })
+                .buffer_unordered(PARALLEL_FETCHES)
+                .collect()
+                .await;
+        let mut decoded = Vec::with_capacity(fetched.len());
+        let mut summary = RefreshSummary::default();
+        for (shard, r) in fetched {
+            match r? {
+                Some(FetchedShard {
+                    etag,
+                    size,
+                    content: Some(content),
+                }) => {
+                    summary.shard_bytes += size;
+                    decoded.push((shard, Some((etag, content))));
+                }
+                Some(FetchedShard { content: None, .. }) => return Ok(None),
+                None => decoded.push((shard, None)),
+            }
+        }
+        summary.shards_fetched = decoded.len();
+        let gone: Vec<u32> = self
+            .shard_names
+            .keys()
+            .filter(|s| !listed.contains_key(s))
+            .copied()
+            .collect();
+        for shard in gone {
+            self.replace_shard(shard, None);
+        }
+        for (shard, content) in decoded {
+            self.replace_shard(shard, content);
+        }
+        Ok(Some(summary))
+    }
+
+    /// Puts a shard's entries in place of what this view held for it.
+    fn replace_shard(&mut self, shard: u32, content: Option<(ETag, IndexShard)>) {
+        for name in self.shard_names.remove(&shard).unwrap_or_default() {
+            self.images.remove(&name);
+            self.summaries.remove(&name);
+            self.labels.remove(&name);
+        }
+        self.shard_etags.remove(&shard);
+        self.generation += 1;
+        let Some((etag, content)) = content else {
+            return;
+        };
+        let mut names = Vec::with_capacity(content.images.len());
+        for (name, entry) in content.images {
+            self.insert_entry(&name, entry);
+            names.push(name);
+        }
+        self.shard_names.insert(shard, names);
+        self.shard_etags.insert(shard, etag);
+    }
+
+    fn insert_entry(&mut self, name: &str, entry: IndexEntry) {
+        if entry.image {
+            self.images.insert(name.to_string());
+        }
+        if let Some(label) = entry.label {
+            self.labels
+                .insert(name.to_string(), (label.etag, label.bytes));
+            self.summaries.insert(name.to_string(), label.summary);
+        }
+    }
+
+    /// Replaces the whole view with one built in memory (no stored index behind it).
+    fn replace_all(&mut self, truth: Truth) {
+        self.images.clear();
+        self.summaries.clear();
+        self.labels.clear();
+        self.shard_names.clear();
+        self.shard_etags.clear();
+        self.manifest_etag = None;
+        self.generation += 1;
+        for (name, entry) in truth {
+            self.shard_names
+                .entry(shard_of(&name))
+                .or_default()
+                .push(name.clone());
+            self.insert_entry(&name, entry);
+        }
+    }
+
+    /// Watch these images' label files so `has_answer` can tell when an answer landed.
+    pub fn watch(&mut self, images: impl IntoIterator<Item = String>) {
+        self.watched = images.into_iter().collect();
+        self.files.retain(|image, _| self.watched.contains(image));
+    }
+
+    /// Reads the watched label files whose ETag in the index differs from the copy held.
+    async fn refresh_watched(&mut self, store: &dyn ObjectStore) -> Result<(), BackendError> {
+        let stale: Vec<(String, Option<String>)> = self
+            .watched
+            .iter()
+            .filter(
+                |image| match (self.labels.get(*image), self.files.get(*image)) {
+                    (Some((etag, _)), Some(file)) => *etag != file.etag,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                },
+            )
+            .map(|image| (image.clone(), self.files.get(image).map(|f| f.etag.clone())))
+            .collect();
+        let results: Vec<(String, Result<Fetched, BackendError>)> = futures::stream::iter(stale)
             .map(|(image, old)| async move {
-                let key = format!("{labels_prefix}{image}.txt");
+                let key = keys::label_file(&image);
                 let r = match old {
                     Some(etag) => store.get_if_changed(&key, &etag).await,
                     None => store.get(&key).await.map(|o| match o {
@@ -119,11 +323,8 @@ impl StatsCache {
         for (image, r) in results {
             match r? {
                 Fetched::Changed(o) => {
-                    self.generation += 1;
                     let file = LabelFile::parse(&o.bytes);
                     let answer_ids = file.answer_ids().into_iter().map(str::to_string).collect();
-                    self.summaries
-                        .insert(image.clone(), ImageSummary::from_file(&file));
                     self.files.insert(
                         image,
                         CachedFile {
@@ -134,24 +335,16 @@ impl StatsCache {
                 }
                 Fetched::Unchanged => {}
                 Fetched::Missing => {
-                    self.generation += 1;
                     self.files.remove(&image);
-                    self.summaries.remove(&image);
                 }
             }
         }
-        Ok(RefreshSummary {
-            images: self.images.len(),
-            label_files: self.files.len(),
-            fetched,
-        })
+        Ok(())
     }
 
     /// Statistics for every image, plus label files whose image is gone; sorted by name.
     pub fn images(&self) -> Vec<ImageStats> {
-        // Sort + dedup merges the two name sets in O(n log n); a `contains` per file key
-        // made this quadratic (85 ms at 10,000 images).
-        let mut names: Vec<&String> = self.images.iter().chain(self.files.keys()).collect();
+        let mut names: Vec<&String> = self.images.iter().chain(self.labels.keys()).collect();
         names.sort_unstable();
         names.dedup();
         names
@@ -163,7 +356,7 @@ impl StatsCache {
             .collect()
     }
 
-    /// Goes up whenever a refresh found something new (a changed file, another listing).
+    /// Goes up whenever a refresh found something new (a changed shard, a rebuild).
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -179,11 +372,16 @@ impl StatsCache {
 
     /// (done, total): images with the votes they need, of all images in the store.
     pub fn progress(&self) -> (usize, usize) {
-        crate::domain::sampling::progress(&self.images, &self.summaries, self.votes_per_image)
+        crate::domain::sampling::progress(
+            &self.image_names(),
+            &self.summaries,
+            self.votes_per_image,
+        )
     }
 
+    /// Every image in the store, sorted by name.
     pub fn image_names(&self) -> Vec<String> {
-        self.images.clone()
+        self.images.iter().cloned().collect()
     }
 
     /// Images this labeller has answered at least once (vote or skip).
@@ -195,6 +393,7 @@ impl StatsCache {
             .collect()
     }
 
+    /// Whether the answer is in the image's label file; only for watched images.
     pub fn has_answer(&self, image: &str, answer_id: &str) -> bool {
         self.files
             .get(image)

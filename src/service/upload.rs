@@ -9,9 +9,11 @@ use bytes::Bytes;
 
 use crate::backend::{BackendError, PutCondition};
 use crate::domain::keys;
+use crate::domain::label_index::IndexUpdate;
 use crate::domain::names::{display_safe, image_name_from_file_name, numbered_name};
 use crate::service::context::AppContext;
 use crate::service::image_check;
+use crate::service::label_index::IndexWriter;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadResult {
@@ -184,8 +186,41 @@ async fn upload_file(ctx: &AppContext, path: &Path) -> UploadOutcome {
     }
 }
 
-/// Checks and stores one image under a free name.
+/// Checks and stores one image under a free name, and adds it to the label index.
 pub async fn upload_bytes(ctx: &AppContext, file_name: &str, bytes: Bytes) -> UploadResult {
+    let result = store_image(ctx, file_name, bytes).await;
+    if let Some(name) = result.stored_name()
+        && let Err(e) = IndexWriter::new(ctx.backend.store.clone())
+            .record(vec![IndexUpdate::ImageAdded {
+                image: name.to_string(),
+            }])
+            .await
+    {
+        // The image is stored; only the index lags. The worker's periodic check or
+        // `hotdog-tui index verify` adds it.
+        tracing::warn!(
+            "stored {} but could not add it to the label index: {e}; run `hotdog-tui index verify`",
+            display_safe(name)
+        );
+    }
+    result
+}
+
+impl UploadResult {
+    /// The name the image is stored under, unless it was rejected.
+    pub fn stored_name(&self) -> Option<&str> {
+        match self {
+            UploadResult::Stored { name }
+            | UploadResult::Renamed { name }
+            | UploadResult::Duplicate { name } => Some(name),
+            UploadResult::Rejected { .. } => None,
+        }
+    }
+}
+
+/// Checks and stores one image under a free name, without telling the label index: for
+/// callers that record many images in the index at once (`IndexWriter::record`).
+pub async fn store_image(ctx: &AppContext, file_name: &str, bytes: Bytes) -> UploadResult {
     let name = match image_name_from_file_name(file_name) {
         Ok(n) => n,
         Err(e) => {

@@ -28,6 +28,9 @@ pub struct WorkerConfig {
     pub visibility: Duration,
     /// Prune reply queues idle this long (checked hourly); `None` disables.
     pub prune_idle: Option<Duration>,
+    /// Compare the label index with the label files this often (first after one period)
+    /// and correct it: catches label files written around the worker. `None` disables.
+    pub verify_index: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -37,6 +40,7 @@ impl Default for WorkerConfig {
             wait: LONG_POLL,
             visibility: VISIBILITY_TIMEOUT,
             prune_idle: Some(Duration::from_secs(24 * 3600)),
+            verify_index: Some(Duration::from_secs(3600)),
         }
     }
 }
@@ -188,7 +192,7 @@ pub fn spawn(ctx: AppContext, config: WorkerConfig) -> WorkerHandle {
         events: events.clone(),
     };
     let mut tasks = JoinSet::new();
-    let label_state = Arc::new(label_writer::KnownImages::default());
+    let label_state = Arc::new(label_writer::LabelWriting::new(ctx.backend.store.clone()));
     for job in [Job::Compute, Job::Labels] {
         for _ in 0..config.pollers.max(1) {
             tasks.spawn(run_loop(
@@ -220,6 +224,27 @@ pub fn spawn(ctx: AppContext, config: WorkerConfig) -> WorkerHandle {
             }
         });
     }
+    if let Some(every) = config.verify_index {
+        let (ctx, reporter, mut stop) = (ctx.clone(), reporter.clone(), shutdown.subscribe());
+        tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(jitter(every)) => {}
+                    _ = stop.changed() => return,
+                }
+                let store = &ctx.backend.store;
+                let mode = crate::service::label_index::RebuildMode::Verify;
+                match crate::service::label_index::rebuild(store, &Default::default(), mode).await {
+                    Ok((r, _)) if r.repaired > 0 => reporter.event(format!(
+                        "label index: corrected {} entries that differed from the label files",
+                        r.repaired
+                    )),
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "verifying the label index failed"),
+                }
+            }
+        });
+    }
     // Said from a task so a subscriber that joins right after `spawn` still hears it.
     let hello = reporter.clone();
     tasks.spawn(async move {
@@ -242,7 +267,7 @@ async fn run_loop(
     reporter: Reporter,
     mut paused: watch::Receiver<bool>,
     mut shutdown: watch::Receiver<bool>,
-    known: Arc<label_writer::KnownImages>,
+    known: Arc<label_writer::LabelWriting>,
 ) {
     let url = match job {
         Job::Compute => ctx.resources.requests.clone(),
@@ -340,6 +365,8 @@ async fn run_loop(
             }
         }
     }
+    // Let the index records and deletes of the last batches finish.
+    known.drain().await;
     reporter.update(|s| s.state = WorkerState::Stopped);
 }
 
@@ -361,14 +388,9 @@ pub async fn process_received(
     } else {
         Job::Compute
     };
-    process(
-        ctx,
-        &reporter,
-        &label_writer::KnownImages::default(),
-        job,
-        batch,
-    )
-    .await;
+    let state = Arc::new(label_writer::LabelWriting::new(ctx.backend.store.clone()));
+    process(ctx, &reporter, &state, job, batch).await;
+    state.drain().await;
     status.borrow().clone()
 }
 
@@ -446,7 +468,7 @@ async fn dead_letter_permanent(
 async fn process(
     ctx: &AppContext,
     reporter: &Reporter,
-    known: &label_writer::KnownImages,
+    known: &Arc<label_writer::LabelWriting>,
     job: Job,
     batch: Vec<ReceivedMessage>,
 ) -> Vec<Unfinished> {

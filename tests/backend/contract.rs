@@ -686,6 +686,7 @@ async fn labels_pipeline_writes_every_answer_once(b: Backend) {
         .await
         .unwrap();
     let mut cache = StatsCache::new();
+    cache.watch(submitted.keys().cloned());
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         cache.refresh(&ctx).await.unwrap();

@@ -15,6 +15,7 @@ use hotdog_tui::domain::label_file::{Answer, AnswerKind, Vote};
 use hotdog_tui::domain::messages::{ImageAnswer, LabelSubmission};
 use hotdog_tui::domain::sampling::RoundChoice;
 use hotdog_tui::service::context::AppContext;
+use hotdog_tui::service::label_index::IndexWriter;
 use hotdog_tui::service::original_import::{ImportLayout, OriginalSource, import};
 use hotdog_tui::service::outbox::Outbox;
 use hotdog_tui::service::rounds::RoundPicker;
@@ -178,8 +179,9 @@ async fn claims_keep_labellers_off_the_last_votes(b: Backend) {
     assert_eq!((n.held_by_others, n.total, n.done), (4, 5, 0));
     assert!(n.to_string().contains("being labelled by others"), "{n}");
     // Ann answers two and walks away (her claims released): bob gets the other two.
+    // Written as the worker writes: the file, then the label index.
     for (i, image) in first.iter().take(2).enumerate() {
-        append_with_retry(
+        let written = append_with_retry(
             ann.backend.store.as_ref(),
             &keys::label_file(image),
             &[given(
@@ -192,6 +194,10 @@ async fn claims_keep_labellers_off_the_last_votes(b: Backend) {
         )
         .await
         .unwrap();
+        IndexWriter::new(ann.backend.store.clone())
+            .record(written.index_update(image).into_iter().collect())
+            .await
+            .unwrap();
     }
     ann_picker.claim(&ann, Vec::new()).await.unwrap();
     let RoundChoice::Round(rest) = bob_picker

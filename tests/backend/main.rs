@@ -10,5 +10,6 @@ mod aws;
 mod contract;
 mod dataset;
 mod guarantees;
+mod index;
 mod outages;
 mod permanent_failures;

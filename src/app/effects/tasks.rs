@@ -51,6 +51,9 @@ pub async fn stats_loop(
     let mut reported: Option<u64> = None;
     let mut failing = false;
     loop {
+        picker
+            .stats
+            .watch(watched.iter().map(|(image, _)| image.clone()));
         match picker.stats.refresh(&ctx).await {
             Ok(_) => {
                 let cache = &picker.stats;
