@@ -86,8 +86,9 @@ pub enum Overlay {
         scroll: usize,
     },
     Upload(upload::UploadPrompt),
-    /// One image large with every answer in its label file (Enter on a Stats row).
-    Detail(detail::DetailView),
+    /// One image large with every answer in its label file (Enter on a Stats row). Boxed:
+    /// it holds the image's whole summary, far larger than the other overlays.
+    Detail(Box<detail::DetailView>),
 }
 
 /// Everything the screen shows; owned by the UI task alone.
