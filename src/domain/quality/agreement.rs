@@ -42,6 +42,35 @@ pub struct Agreement {
     pub percent_agreement: Figure,
 }
 
+/// A figure for the screen: its value to 3 decimals, or "not enough data".
+pub fn shown(value: Option<f64>) -> String {
+    value.map_or_else(|| NOT_ENOUGH_DATA.to_string(), |v| format!("{v:.3}"))
+}
+
+pub const NOT_ENOUGH_DATA: &str = "not enough data";
+
+impl Agreement {
+    /// One line: each figure with the images it used.
+    pub fn line(&self) -> String {
+        let k = &self.fleiss_kappa;
+        format!(
+            "Krippendorff's α {} ({} images) · Fleiss' κ {} ({} images with {} votes) · Gwet's AC1 {} ({} images) · percent agreement {} ({} images)",
+            shown(self.krippendorff_alpha.value),
+            self.krippendorff_alpha.images,
+            shown(k.value),
+            k.images,
+            k.votes_per_image,
+            shown(self.gwet_ac1.value),
+            self.gwet_ac1.images,
+            self.percent_agreement.value.map_or_else(
+                || NOT_ENOUGH_DATA.to_string(),
+                |v| format!("{:.1}%", v * 100.0)
+            ),
+            self.percent_agreement.images,
+        )
+    }
+}
+
 /// All four figures over the units (counts per category; every unit has the same length).
 pub fn agreement<U: AsRef<[u64]>>(units: &[U]) -> Agreement {
     Agreement {

@@ -114,8 +114,7 @@ pub fn fit_capped(rows: &VoteRows, max_iterations: u32) -> DawidSkene {
         // M-step.
         sums.iter_mut().for_each(|s| *s = [0.0; 4]);
         let (mut t_sum, mut evidence) = (0.0, 0usize);
-        for i in 0..n_images {
-            let ti = t[i];
+        for (i, &ti) in t.iter().enumerate() {
             if ti.is_nan() {
                 continue;
             }
@@ -153,7 +152,7 @@ pub fn fit_capped(rows: &VoteRows, max_iterations: u32) -> DawidSkene {
         // E-step.
         let base = prior.ln() - (1.0 - prior).ln();
         let mut moved = 0.0f64;
-        for i in 0..n_images {
+        for (i, ti) in t.iter_mut().enumerate() {
             if rows.anchor[i].is_some() {
                 continue;
             }
@@ -166,8 +165,8 @@ pub fn fit_capped(rows: &VoteRows, max_iterations: u32) -> DawidSkene {
                 log_odds += llr[rows.voter[v] as usize][usize::from(!rows.hot[v])];
             }
             let next = sigmoid(log_odds);
-            moved = moved.max((next - t[i]).abs());
-            t[i] = next;
+            moved = moved.max((next - *ti).abs());
+            *ti = next;
         }
         if moved < TOLERANCE {
             converged = true;
