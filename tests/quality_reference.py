@@ -11,7 +11,7 @@ end-to-end test `stats_json_quality_*` (tests/cli/e2e.rs) runs it and compares w
 Written from the definitions, not from the Rust code:
 - Dawid & Skene (1979) EM for two classes, with the steps documented in
   src/domain/quality/dawid_skene.rs (majority-vote start; M-step with a Beta prior of
-  2 votes centred on the pooled rates; E-step; stop when no posterior moves more than
+  2 votes centred on the pooled rates, which start at 0.8 with 4 votes' weight; E-step; stop when no posterior moves more than
   1e-7, at most 100 iterations). Anchors: a reviewer's decision, else the gold answer.
 - Krippendorff's alpha (nominal) from the coincidence matrix; Fleiss' kappa over the
   images with the modal number of votes (ties: the larger number); Gwet's AC1 with
@@ -31,6 +31,8 @@ from datetime import datetime
 
 ANONYMOUS = "(anonymous)"
 PRIOR_VOTES = 2.0
+POOLED_PRIOR_MEAN = 0.8
+POOLED_PRIOR_VOTES = 4.0
 MAX_ITERATIONS = 100
 TOLERANCE = 1e-7
 CLAMP = 1e-4
@@ -109,8 +111,9 @@ def dawid_skene(names, images, gold):
                 s[1] += ti
                 s[3] += 1 - ti
         pooled = [sum(sums[n][k] for n in names) for k in range(4)]
-        mean_sens = (1 + pooled[0]) / (2 + pooled[1])
-        mean_spec = (1 + pooled[2]) / (2 + pooled[3])
+        a = POOLED_PRIOR_VOTES * POOLED_PRIOR_MEAN
+        mean_sens = (a + pooled[0]) / (POOLED_PRIOR_VOTES + pooled[1])
+        mean_spec = (a + pooled[2]) / (POOLED_PRIOR_VOTES + pooled[3])
         for n in names:
             s = sums[n]
             sens[n] = clamp((PRIOR_VOTES * mean_sens + s[0]) / (PRIOR_VOTES + s[1]))

@@ -87,6 +87,8 @@ fn close(a: &Value, b: &Value, what: &str) {
 }
 
 fn quality_flow(i: Install) {
+    // Opens (and seeds) the store before the worker starts, so they do not race to.
+    i.stats();
     let worker = Stop(i.worker());
     for (who, answers) in SCRIPT {
         if who.is_empty() {

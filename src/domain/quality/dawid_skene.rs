@@ -10,8 +10,11 @@
 //!
 //! The steps, exactly (tests/quality_reference.py repeats them):
 //! 1. Start every image with votes at its share of hot-dog votes (majority-vote start).
-//! 2. M-step: pooled sensitivity S̄ = (1 + Σ T·[hot]) / (2 + Σ T) and specificity
-//!    C̄ = (1 + Σ (1−T)·[not]) / (2 + Σ (1−T)) over all votes; per labeller
+//! 2. M-step: pooled sensitivity S̄ = (m·a + Σ T·[hot]) / (m + Σ T) and specificity
+//!    C̄ = (m·a + Σ (1−T)·[not]) / (m + Σ (1−T)) over all votes, with a = `POOLED_PRIOR_MEAN`
+//!    and m = `POOLED_PRIOR_VOTES` (labellers are taken to be better than chance until
+//!    the votes say otherwise: centred on 0.5, a small dataset collapses into "votes say
+//!    nothing", every posterior equal to the prior); per labeller
 //!    s_j = (k·S̄ + Σ_j T·[hot]) / (k + Σ_j T) and c_j likewise with k = `PRIOR_VOTES`
 //!    (a weak Beta prior centred on the average, so a new labeller starts near it),
 //!    clamped to [`CLAMP`, 1 − `CLAMP`]; prior π = (1 + Σ T) / (2 + images).
@@ -22,6 +25,9 @@ use serde::{Deserialize, Serialize};
 
 /// Strength of the prior on each labeller's sensitivity and specificity, in votes.
 pub const PRIOR_VOTES: f64 = 2.0;
+/// Where the pooled rates start, and their weight in votes.
+pub const POOLED_PRIOR_MEAN: f64 = 0.8;
+pub const POOLED_PRIOR_VOTES: f64 = 4.0;
 pub const MAX_ITERATIONS: u32 = 100;
 pub const TOLERANCE: f64 = 1e-7;
 /// Keeps rates off 0 and 1, where a single vote would be infinitely sure.
@@ -137,8 +143,9 @@ pub fn fit_capped(rows: &VoteRows, max_iterations: u32) -> DawidSkene {
                 pooled[k] += s[k];
             }
         }
-        let mean_sens = (1.0 + pooled[0]) / (2.0 + pooled[1]);
-        let mean_spec = (1.0 + pooled[2]) / (2.0 + pooled[3]);
+        let anchor = POOLED_PRIOR_VOTES * POOLED_PRIOR_MEAN;
+        let mean_sens = (anchor + pooled[0]) / (POOLED_PRIOR_VOTES + pooled[1]);
+        let mean_spec = (anchor + pooled[2]) / (POOLED_PRIOR_VOTES + pooled[3]);
         for j in 0..n_labellers {
             let s = sums[j];
             sensitivity[j] = clamp((PRIOR_VOTES * mean_sens + s[0]) / (PRIOR_VOTES + s[1]));
@@ -233,21 +240,35 @@ mod tests {
     #[test]
     fn one_e_step_by_hand() {
         // One image, one vote (hot) by labeller 0, nothing else: the first M-step sees
-        // T = 1: Σ T·[hot] = 1, Σ T = 1, Σ(1−T) = 0. S̄ = (1+1)/(2+1) = 2/3, C̄ = 1/2.
-        // s = (2·2/3 + 1)/(2 + 1) = 7/9, c = (2·1/2 + 0)/(2 + 0) = 1/2, π = (1+1)/(2+1) = 2/3.
-        // E-step: log-odds = ln 2 + ln(7/9) − ln(1/2) = ln(28/9) → T = 28/37.
+        // T = 1: Σ T·[hot] = 1, Σ T = 1, Σ(1−T) = 0. S̄ = (3.2+1)/(4+1) = 0.84,
+        // C̄ = 3.2/4 = 0.8. s = (2·0.84 + 1)/(2 + 1) = 67/75, c = (2·0.8 + 0)/2 = 0.8,
+        // π = (1+1)/(2+1) = 2/3. E-step: odds = 2 · (67/75) / (1/5) = 134/15 → T = 134/149.
         let r = rows(1, &[&[(0, true)]]);
         let one = fit_capped(&r, 1);
         assert_eq!(one.iterations, 1);
-        assert!((one.sensitivity[0] - 7.0 / 9.0).abs() < 1e-12);
-        assert!((one.specificity[0] - 0.5).abs() < 1e-12);
+        assert!((one.sensitivity[0] - 67.0 / 75.0).abs() < 1e-12);
+        assert!((one.specificity[0] - 0.8).abs() < 1e-12);
         assert!((one.prior_hotdog - 2.0 / 3.0).abs() < 1e-12);
-        assert!((one.p_hotdog[0].unwrap() - 28.0 / 37.0).abs() < 1e-12);
+        assert!((one.p_hotdog[0].unwrap() - 134.0 / 149.0).abs() < 1e-12);
         // Run to the end it stays a hot dog, pulled below 1 by the prior.
         let all = fit(&r);
         assert!(all.converged);
         let p = all.p_hotdog[0].unwrap();
         assert!(p > 0.5 && p < 1.0, "{p}");
+    }
+
+    #[test]
+    fn two_labellers_two_images_do_not_collapse() {
+        // ann and bob both say hot on image 0; on image 1 ann says not, bob hot. A prior
+        // centred on chance made every posterior the prior here (votes "said nothing").
+        let m = fit(&rows(
+            2,
+            &[&[(0, true), (1, true)], &[(0, false), (1, true)]],
+        ));
+        assert!(m.p_hotdog[0].unwrap() > 0.85, "{:?}", m.p_hotdog);
+        for j in 0..2 {
+            assert!(m.sensitivity[j] + m.specificity[j] > 1.2, "{m:?}");
+        }
     }
 
     #[test]
