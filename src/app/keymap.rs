@@ -114,6 +114,7 @@ pub enum Command {
     CycleSort,
     Export,
     CycleExportFormat,
+    ToggleLabellers,
     // Worker tab
     TogglePause,
     // Upload prompt
@@ -199,6 +200,7 @@ pub static STATS: &[Binding] = &[
     bind(&[ch('s')], Command::CycleSort, "cycle the sort key", "sort"),
     bind(&[ch('e')], Command::Export, "export the statistics to a file", "export"),
     bind(&[ch('f')], Command::CycleExportFormat, "switch the export format (CSV / JSONL)", "format"),
+    bind(&[ch('l')], Command::ToggleLabellers, "show the labeller table / the image table", "labellers"),
     bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "select the row above", ""),
     bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "select the row below", ""),
     bind(&[key(KeyCode::PageUp)], Command::PageUp, "page up", ""),

@@ -86,8 +86,9 @@ pub enum Overlay {
         scroll: usize,
     },
     Upload(upload::UploadPrompt),
-    /// One image large with every answer in its label file (Enter on a Stats row).
-    Detail(detail::DetailView),
+    /// One image large with every answer in its label file (Enter on a Stats row). Boxed:
+    /// it holds the image's whole summary, far larger than the other overlays.
+    Detail(Box<detail::DetailView>),
 }
 
 /// Everything the screen shows; owned by the UI task alone.
@@ -173,6 +174,14 @@ pub enum Action {
         result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
     },
     StatsFailed(BackendError),
+    /// The quality figures computed off the UI task for one state of the label files
+    /// (`computation` goes up with each; an older one arriving late is dropped).
+    QualityComputed {
+        computation: u64,
+        report: Box<crate::domain::quality::QualityReport>,
+        /// Why the gold answers were left out, if they could not be read.
+        gold_problem: Option<String>,
+    },
     /// Answer ids now seen in the label files.
     AnswersWritten(Vec<String>),
     ImageDecoded {

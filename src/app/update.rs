@@ -59,6 +59,16 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = detail::encoded(state, request, size, result);
             Vec::new()
         }
+        Action::QualityComputed {
+            computation,
+            report,
+            gold_problem,
+        } => {
+            if !state.stats.set_quality(computation, *report, gold_problem) {
+                state.dirty = false;
+            }
+            Vec::new()
+        }
         Action::StatsFailed(e) => {
             stats_failed(state, e);
             Vec::new()

@@ -82,7 +82,9 @@ pub enum Command {
     },
     /// Upload the 20 built-in sample images (skips those already there).
     Seed,
-    /// Export the dataset (current votes only: one per labeller per image).
+    /// Export the dataset (current votes only: one per labeller per image): `csv` statistics,
+    /// `jsonl` Ground Truth manifest with the consensus and its confidence, `answers` every
+    /// current answer.
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -95,6 +97,10 @@ pub enum Command {
         /// Only images with the votes they need (votes-per-image).
         #[arg(long)]
         only_done: bool,
+        /// Only images whose consensus has at least this confidence (0 to 1; the
+        /// Dawid–Skene posterior, 1 for decided and gold images).
+        #[arg(long, value_name = "P", value_parser = dataset::parse_confidence)]
+        min_confidence: Option<f64>,
     },
     /// Answers kept locally until the label queue accepts them: `show` lists them, `flush` sends them.
     Outbox {
@@ -268,10 +274,12 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             output,
             min_votes,
             only_done,
+            min_confidence,
         } => {
             let filter = crate::domain::export::ExportFilter {
                 min_votes,
                 only_done,
+                min_confidence,
             };
             dataset::export(settings, format, output, filter).await
         }

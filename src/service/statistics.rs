@@ -2,7 +2,8 @@
 //! (`service::label_index`) rather than from a listing and the label files. A refresh lists
 //! `index/` (one request: every shard's ETag) and fetches only the shards whose ETag
 //! changed; a missing or stale index is rebuilt from the label files first. Statistics,
-//! round sampling and export all read from it.
+//! round sampling and export all read from it. Also the gold answers, read with one
+//! conditional GET per refresh, and the quality figures over the cache.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -10,12 +11,14 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use crate::backend::{BackendError, ETag, Fetched, ObjectMeta, ObjectStore};
+use crate::domain::gold::GoldSet;
 use crate::domain::keys;
 use crate::domain::label_file::{ImageSummary, LabelFile};
 use crate::domain::label_index::{
     INDEX_PREFIX, IndexEntry, IndexShard, IndexedLabel, MANIFEST_KEY, SHARDS, shard_of,
     shard_of_key,
 };
+use crate::domain::quality::QualityReport;
 use crate::domain::stats::{DEFAULT_VOTES_PER_IMAGE, ImageStats};
 use crate::service::context::AppContext;
 use crate::service::label_index::{
@@ -399,4 +402,66 @@ impl StatsCache {
             .get(image)
             .is_some_and(|c| c.answer_ids.contains(answer_id))
     }
+}
+
+/// The gold answers (`keys::GOLD_SET`) as last read, kept fresh with one conditional GET per
+/// refresh. A gold object that cannot be read as gold answers leaves the set empty and says
+/// why (`problem`), so the statistics still show; a store error is returned.
+#[derive(Debug, Clone, Default)]
+pub struct GoldCache {
+    etag: Option<String>,
+    gold: GoldSet,
+    problem: Option<String>,
+}
+
+impl GoldCache {
+    pub fn new() -> GoldCache {
+        GoldCache::default()
+    }
+
+    /// Reads the object if it changed; `true` when the answers (or their problem) changed.
+    pub async fn refresh(&mut self, store: &dyn ObjectStore) -> Result<bool, BackendError> {
+        let fetched = match &self.etag {
+            Some(etag) => store.get_if_changed(keys::GOLD_SET, etag).await?,
+            None => match store.get(keys::GOLD_SET).await? {
+                Some(o) => Fetched::Changed(o),
+                None => Fetched::Missing,
+            },
+        };
+        Ok(match fetched {
+            Fetched::Unchanged => false,
+            Fetched::Missing => {
+                let had = self.etag.is_some();
+                *self = GoldCache::default();
+                had
+            }
+            Fetched::Changed(o) => {
+                (self.gold, self.problem) = match GoldSet::parse(&o.bytes) {
+                    Ok(gold) => (gold, None),
+                    Err(e) => (GoldSet::new(), Some(e.to_string())),
+                };
+                self.etag = Some(o.etag);
+                true
+            }
+        })
+    }
+
+    pub fn gold(&self) -> &GoldSet {
+        &self.gold
+    }
+
+    /// Why the gold object was not used, if it could not be read.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+}
+
+/// The quality figures (`domain::quality`) over every label file in the cache.
+pub fn quality(cache: &StatsCache, gold: &GoldSet) -> QualityReport {
+    let images: Vec<(&str, &ImageSummary)> = cache
+        .summaries()
+        .iter()
+        .map(|(image, s)| (image.as_str(), s))
+        .collect();
+    crate::domain::quality::assess(&images, gold)
 }
