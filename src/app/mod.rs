@@ -15,6 +15,7 @@ mod update;
 pub mod compute;
 pub mod detail;
 pub mod label;
+pub mod review;
 pub mod stats;
 pub mod status;
 pub mod upload;
@@ -88,6 +89,9 @@ pub enum Overlay {
     Upload(upload::UploadPrompt),
     /// One image large with every answer in its label file (Enter on a Stats row).
     Detail(detail::DetailView),
+    /// The contested images, for a reviewer to decide (`r` on the Stats tab); its state is
+    /// `State::review`, kept while closed so decisions on their way are remembered.
+    Review,
 }
 
 /// Everything the screen shows; owned by the UI task alone.
@@ -100,6 +104,7 @@ pub struct State {
     pub label: label::LabelState,
     pub compute: compute::ComputeState,
     pub stats: stats::StatsState,
+    pub review: review::ReviewState,
     pub worker: worker::WorkerPanel,
     /// Set once quitting starts: the moment it gives up waiting.
     pub quit_deadline: Option<Instant>,
@@ -142,6 +147,9 @@ pub enum Action {
         request: u64,
         result: Result<RoundChoice, BackendError>,
     },
+    /// The gold images as the round picker last read them: a prefetched one is shown even
+    /// when it has the votes it needs (she has not answered it).
+    GoldImages(Vec<String>),
     /// The outbox is open at this path, or cannot be written (why).
     OutboxReady(Result<String, String>),
     /// An answer given: written to the outbox (`Ok`), or not (`Err`: it is sent straight).
@@ -168,6 +176,15 @@ pub enum Action {
         result: Result<detail::Loaded, BackendError>,
     },
     DetailEncoded {
+        request: u64,
+        size: Size,
+        result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
+    },
+    ReviewLoaded {
+        request: u64,
+        result: Result<detail::Loaded, BackendError>,
+    },
+    ReviewEncoded {
         request: u64,
         size: Size,
         result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
@@ -253,6 +270,16 @@ pub enum Effect {
         image: Arc<DynamicImage>,
         size: Size,
     },
+    /// Load a contested image and its label file for the review view.
+    LoadReview {
+        request: u64,
+        image: String,
+    },
+    EncodeReview {
+        request: u64,
+        image: Arc<DynamicImage>,
+        size: Size,
+    },
     /// (image, answer id) pairs to look for in the label files.
     WatchAnswers(Vec<(String, String)>),
     RefreshStats,
@@ -294,6 +321,7 @@ impl State {
             label: label::LabelState::new(),
             compute: compute::ComputeState::default(),
             stats: stats::StatsState::default(),
+            review: review::ReviewState::new(user),
             worker: worker::WorkerPanel::new(worker_enabled),
             quit_deadline: None,
             exit: None,

@@ -9,6 +9,7 @@ pub mod messages;
 pub mod names;
 pub mod numbers;
 pub mod original;
+pub mod review;
 pub mod sampling;
 pub mod stats;
 
