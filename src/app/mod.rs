@@ -87,8 +87,9 @@ pub enum Overlay {
         scroll: usize,
     },
     Upload(upload::UploadPrompt),
-    /// One image large with every answer in its label file (Enter on a Stats row).
-    Detail(detail::DetailView),
+    /// One image large with every answer in its label file (Enter on a Stats row). Boxed:
+    /// it holds the image's whole summary, far larger than the other overlays.
+    Detail(Box<detail::DetailView>),
     /// The contested images, for a reviewer to decide (`r` on the Stats tab); its state is
     /// `State::review`, kept while closed so decisions on their way are remembered.
     Review,

@@ -2,16 +2,20 @@
 //!
 //! One text file per image, one answer a line, tab-separated:
 //! `<kind>\t<RFC 3339 time>\t<labeller>\t<answer id>`. The kind is the first field: `1` hot
-//! dog, `0` not a hot dog, `s` skip ("can't tell"). A new kind gets a new first field (a
-//! reviewer's adjudication would be `!1` / `!0`); an unknown first field is a malformed line,
-//! never a vote, so older readers do not miscount newer files. An empty labeller field is an
-//! anonymous vote (imported from the original system); the original's bare `1` / `0` lines
-//! are anonymous votes too. Malformed lines are counted and skipped, never fatal.
+//! dog, `0` not a hot dog, `s` skip ("can't tell"), `!1` / `!0` a reviewer's adjudication
+//! (she decided the image is / is not a hot dog; the labeller field names the reviewer and
+//! may not be empty). A new kind gets a new first field; an unknown first field is a
+//! malformed line, never a vote, so older readers do not miscount newer files. An empty
+//! labeller field is an anonymous vote (imported from the original system); the original's
+//! bare `1` / `0` lines are anonymous votes too. Malformed lines are counted and skipped,
+//! never fatal.
 //!
 //! Which answers count is decided in one place, `resolve`: a labeller's latest answer for an
 //! image supersedes her earlier ones (the file keeps them all as the audit trail), and each
-//! anonymous line is a vote of its own. `ImageSummary` is what every reader (statistics,
-//! sampling, export, the detail view) builds on.
+//! anonymous line is a vote of its own. Adjudications are a separate track: they are not
+//! votes and never supersede anyone's vote (the reviewer's own included); the latest
+//! adjudication of the image, by any reviewer, is the image's decision. `ImageSummary` is
+//! what every reader (statistics, sampling, export, the detail view) builds on.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -66,6 +70,9 @@ pub enum AnswerKind {
     Vote(Vote),
     /// `s`: the labeller cannot tell. Not a vote; the image is not shown to her again.
     Skip,
+    /// `!1` or `!0`: a reviewer decided the image. Not a vote; the latest one is the
+    /// image's decision (see `resolve`).
+    Adjudication(Vote),
 }
 
 impl AnswerKind {
@@ -75,6 +82,8 @@ impl AnswerKind {
             AnswerKind::Vote(Vote::HotDog) => "1",
             AnswerKind::Vote(Vote::NotHotDog) => "0",
             AnswerKind::Skip => "s",
+            AnswerKind::Adjudication(Vote::HotDog) => "!1",
+            AnswerKind::Adjudication(Vote::NotHotDog) => "!0",
         }
     }
 
@@ -83,14 +92,25 @@ impl AnswerKind {
             "1" => Some(AnswerKind::Vote(Vote::HotDog)),
             "0" => Some(AnswerKind::Vote(Vote::NotHotDog)),
             "s" => Some(AnswerKind::Skip),
+            "!1" => Some(AnswerKind::Adjudication(Vote::HotDog)),
+            "!0" => Some(AnswerKind::Adjudication(Vote::NotHotDog)),
             _ => None,
         }
     }
 
+    /// The vote, for a vote only (an adjudication is not a vote).
     pub fn vote(self) -> Option<Vote> {
         match self {
             AnswerKind::Vote(v) => Some(v),
-            AnswerKind::Skip => None,
+            AnswerKind::Skip | AnswerKind::Adjudication(_) => None,
+        }
+    }
+
+    /// The decision, for an adjudication only.
+    pub fn adjudication(self) -> Option<Vote> {
+        match self {
+            AnswerKind::Adjudication(v) => Some(v),
+            AnswerKind::Vote(_) | AnswerKind::Skip => None,
         }
     }
 
@@ -98,6 +118,8 @@ impl AnswerKind {
         match self {
             AnswerKind::Vote(v) => v.label(),
             AnswerKind::Skip => "skip",
+            AnswerKind::Adjudication(Vote::HotDog) => "decided: hot dog",
+            AnswerKind::Adjudication(Vote::NotHotDog) => "decided: not hot dog",
         }
     }
 }
@@ -240,6 +262,10 @@ fn parse_line(line: &str) -> Option<LabelLine> {
     if fields.next().is_some() || at.is_empty() || answer_id.is_empty() {
         return None;
     }
+    // An adjudication says who decided; without a reviewer it is nothing we wrote.
+    if kind.adjudication().is_some() && labeller.is_empty() {
+        return None;
+    }
     Some(LabelLine::Full(Answer {
         kind,
         at: at.to_string(),
@@ -259,19 +285,29 @@ pub enum Standing {
 }
 
 /// THE rule, one standing per line of `file` (same order): a named labeller's latest answer
-/// is current and her earlier ones are superseded; each anonymous line (bare, or with an
-/// empty labeller) is current, a vote of its own. "Latest" is by answer time (RFC 3339,
-/// parsed, so `…21.5Z` is after `…21Z`), then by position in the file; an unreadable time
-/// sorts before any readable one.
+/// (vote or skip) is current and her earlier ones are superseded; each anonymous line (bare,
+/// or with an empty labeller) is current, a vote of its own. Adjudications form their own
+/// track: the image's latest adjudication, whoever wrote it, is current and earlier ones are
+/// superseded; an adjudication never supersedes a vote or skip (the reviewer's own included)
+/// and is never superseded by one. "Latest" is by answer time (RFC 3339, parsed, so
+/// `…21.5Z` is after `…21Z`), then by position in the file; an unreadable time sorts before
+/// any readable one.
 pub fn resolve(file: &LabelFile) -> Vec<Standing> {
     let mut standing = vec![Standing::Current; file.lines.len()];
     let mut by_labeller: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut adjudications: Vec<usize> = Vec::new();
     for (i, line) in file.lines.iter().enumerate() {
-        if let Some(who) = line.labeller() {
+        if line.kind().adjudication().is_some() {
+            adjudications.push(i);
+        } else if let Some(who) = line.labeller() {
             by_labeller.entry(who).or_default().push(i);
         }
     }
-    for lines in by_labeller.values().filter(|l| l.len() > 1) {
+    let tracks = by_labeller
+        .values()
+        .chain(std::iter::once(&adjudications))
+        .filter(|l| l.len() > 1);
+    for lines in tracks {
         // Times are parsed only where a labeller answered more than once: most files have
         // one answer per labeller, and parsing is the costly part of reading a file.
         let latest = lines
@@ -310,25 +346,57 @@ impl VoteCounts {
     }
 }
 
+/// A named labeller's current answer (her latest vote or skip) for one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentAnswer {
+    pub labeller: String,
+    /// `None`: a skip.
+    pub vote: Option<Vote>,
+    /// RFC 3339, as written in the file.
+    pub at: String,
+    pub answer_id: String,
+}
+
+/// The image's decision: its latest adjudication line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjudication {
+    pub vote: Vote,
+    /// The reviewer.
+    pub by: String,
+    /// RFC 3339, as written in the file.
+    pub at: String,
+    pub answer_id: String,
+}
+
 /// What one label file says under the rule: a plain value computed from the file's bytes
 /// alone, so it can be cached or indexed per file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageSummary {
     /// Current votes: one per labeller whose latest answer is a vote, plus anonymous votes.
+    /// Adjudications are not votes.
     pub votes: VoteCounts,
     /// Of those, anonymous votes (the original system's, imported or bare).
     pub anonymous_votes: u64,
     /// Labellers whose latest answer is a skip.
     pub skips: u64,
-    /// Every readable line, superseded ones included.
+    /// Every readable line, superseded ones and adjudications included.
     pub answers: u64,
+    /// Lines a later line of the same track replaced (see `resolve`).
     pub superseded: u64,
     /// Lines that could not be read.
     pub malformed: usize,
     /// Named labellers who answered (vote or skip): the image is not shown to them again.
+    /// An adjudication does not make its reviewer one of them.
     pub labellers: BTreeSet<String>,
-    /// The latest time among the current answers that carry one.
+    /// The latest time among the current lines that carry one (adjudication included).
     pub last_answer_at: Option<String>,
+    /// Each named labeller's current answer, sorted by labeller. Anonymous votes are only
+    /// in `votes` / `anonymous_votes` (see `anonymous_counts`).
+    #[serde(default)]
+    pub current: Vec<CurrentAnswer>,
+    /// The image's decision by a reviewer, if any: its latest adjudication.
+    #[serde(default)]
+    pub adjudication: Option<Adjudication>,
 }
 
 impl ImageSummary {
@@ -356,9 +424,28 @@ impl ImageSummary {
                     }
                 }
                 (AnswerKind::Skip, _) => s.skips += 1,
+                (AnswerKind::Adjudication(vote), who) => {
+                    // `parse_line` keeps only adjudications that name their reviewer.
+                    if let LabelLine::Full(a) = line {
+                        s.adjudication = Some(Adjudication {
+                            vote,
+                            by: who.unwrap_or_default().to_string(),
+                            at: a.at.clone(),
+                            answer_id: a.answer_id.clone(),
+                        });
+                    }
+                }
             }
-            if let Some(who) = line.labeller() {
+            if let (Some(who), LabelLine::Full(a)) = (line.labeller(), line)
+                && line.kind().adjudication().is_none()
+            {
                 s.labellers.insert(who.to_string());
+                s.current.push(CurrentAnswer {
+                    labeller: who.to_string(),
+                    vote: a.kind.vote(),
+                    at: a.at.clone(),
+                    answer_id: a.answer_id.clone(),
+                });
             }
             if let Some(at) = line.at()
                 && let Some(t) = parse_time(at)
@@ -368,7 +455,28 @@ impl ImageSummary {
             }
         }
         s.last_answer_at = latest.map(|(_, at)| at.to_string());
+        s.current.sort_by(|a, b| a.labeller.cmp(&b.labeller));
         s
+    }
+
+    /// The anonymous current votes by class (every vote not in `current`).
+    pub fn anonymous_counts(&self) -> VoteCounts {
+        let mut named = VoteCounts::default();
+        for v in self.current.iter().filter_map(|a| a.vote) {
+            named.add(v);
+        }
+        VoteCounts {
+            hotdog: self.votes.hotdog.saturating_sub(named.hotdog),
+            not_hotdog: self.votes.not_hotdog.saturating_sub(named.not_hotdog),
+        }
+    }
+
+    /// The named labeller's current answer: `Some(Some(vote))`, `Some(None)` for a skip.
+    pub fn current_answer(&self, labeller: &str) -> Option<Option<Vote>> {
+        self.current
+            .binary_search_by(|a| a.labeller.as_str().cmp(labeller))
+            .ok()
+            .map(|i| self.current[i].vote)
     }
 
     /// Current votes (labellers with a current vote, plus anonymous votes).
@@ -475,9 +583,184 @@ mod tests {
 
     #[test]
     fn an_unknown_kind_is_malformed_not_a_vote() {
-        // A future kind (an adjudication, say) must not count as anything today.
-        let s = ImageSummary::from_bytes(b"!1\t2026-12-01T07:22:21Z\treviewer\tid-9\n1\n");
+        // A future kind must not count as anything today.
+        let s = ImageSummary::from_bytes(b"?1\t2026-12-01T07:22:21Z\treviewer\tid-9\n1\n");
         assert_eq!((s.vote_count(), s.skips, s.malformed), (1, 0, 1));
+    }
+
+    #[test]
+    fn adjudication_lines_round_trip() {
+        let a = by(
+            "rev",
+            AnswerKind::Adjudication(Vote::HotDog),
+            "2026-12-01T07:22:21Z",
+            "r1",
+        );
+        assert_eq!(a.to_line(), "!1\t2026-12-01T07:22:21Z\trev\tr1\n");
+        assert_eq!(
+            LabelFile::parse(a.to_line().as_bytes()).lines,
+            vec![LabelLine::Full(a)]
+        );
+        let n = by(
+            "rev",
+            AnswerKind::Adjudication(Vote::NotHotDog),
+            "2026-12-01T07:22:21Z",
+            "r2",
+        );
+        assert_eq!(n.to_line(), "!0\t2026-12-01T07:22:21Z\trev\tr2\n");
+        assert_eq!(AnswerKind::from_code("!0"), Some(n.kind));
+        assert_eq!(
+            (n.kind.vote(), n.kind.adjudication()),
+            (None, Some(Vote::NotHotDog))
+        );
+        // Without a reviewer, or bare, it is nothing we wrote.
+        let f = LabelFile::parse(
+            b"!1\t2026-12-01T07:22:21Z\t\tr3\n!1\n!x\t2026-12-01T07:22:21Z\trev\tr4\n",
+        );
+        assert_eq!((f.lines.len(), f.malformed), (0, 3));
+    }
+
+    #[test]
+    fn an_adjudication_is_not_a_vote_and_supersedes_no_vote() {
+        // rev votes 0, then decides 1: her vote stands and the decision is separate.
+        let bytes = file_of(&[
+            by("ann", Vote::HotDog, "2026-12-01T07:00:00Z", "a1"),
+            by("rev", Vote::NotHotDog, "2026-12-01T07:00:01Z", "v1"),
+            by(
+                "rev",
+                AnswerKind::Adjudication(Vote::HotDog),
+                "2026-12-01T07:00:02Z",
+                "r1",
+            ),
+            by("", Vote::NotHotDog, "2026-12-01T06:00:00Z", "orig"),
+        ]);
+        let f = LabelFile::parse(&bytes);
+        assert_eq!(resolve(&f), vec![Standing::Current; 4]);
+        let s = ImageSummary::from_file(&f);
+        assert_eq!(
+            s.votes,
+            VoteCounts {
+                hotdog: 1,
+                not_hotdog: 2
+            }
+        );
+        assert_eq!(
+            (s.answers, s.superseded, s.skips, s.anonymous_votes),
+            (4, 0, 0, 1)
+        );
+        assert_eq!(
+            s.adjudication,
+            Some(Adjudication {
+                vote: Vote::HotDog,
+                by: "rev".into(),
+                at: "2026-12-01T07:00:02Z".into(),
+                answer_id: "r1".into()
+            })
+        );
+        assert_eq!(s.last_answer_at.as_deref(), Some("2026-12-01T07:00:02Z"));
+        assert_eq!(s.current_answer("rev"), Some(Some(Vote::NotHotDog)));
+        assert_eq!(s.current_answer("ann"), Some(Some(Vote::HotDog)));
+        assert_eq!(s.current_answer("zed"), None);
+        assert_eq!(
+            s.anonymous_counts(),
+            VoteCounts {
+                hotdog: 0,
+                not_hotdog: 1
+            }
+        );
+        // A vote after her adjudication does not replace the decision either.
+        let (later, _) = append_answers(
+            &bytes,
+            &[by("rev", Vote::HotDog, "2026-12-01T07:00:03Z", "v2")],
+        );
+        let s = ImageSummary::from_bytes(&later);
+        assert_eq!(s.adjudication.map(|a| a.vote), Some(Vote::HotDog));
+        assert_eq!((s.votes.hotdog, s.superseded), (2, 1));
+    }
+
+    #[test]
+    fn the_latest_adjudication_decides_by_time_then_position() {
+        let bytes = file_of(&[
+            by(
+                "rev",
+                AnswerKind::Adjudication(Vote::NotHotDog),
+                "2026-12-01T07:00:05Z",
+                "r2",
+            ),
+            by(
+                "kim",
+                AnswerKind::Adjudication(Vote::HotDog),
+                "2026-12-01T07:00:01Z",
+                "k1",
+            ),
+            by(
+                "kim",
+                AnswerKind::Adjudication(Vote::HotDog),
+                "2026-12-01T07:00:05Z",
+                "k2",
+            ),
+        ]);
+        let f = LabelFile::parse(&bytes);
+        assert_eq!(
+            resolve(&f),
+            vec![
+                Standing::Superseded,
+                Standing::Superseded,
+                Standing::Current
+            ]
+        );
+        let s = ImageSummary::from_file(&f);
+        let decided = s.adjudication.clone().unwrap();
+        assert_eq!(
+            (
+                decided.vote,
+                decided.by.as_str(),
+                decided.answer_id.as_str()
+            ),
+            (Vote::HotDog, "kim", "k2")
+        );
+        assert_eq!((s.vote_count(), s.superseded, s.answers), (0, 2, 3));
+        assert!(s.labellers.is_empty() && s.current.is_empty());
+    }
+
+    #[test]
+    fn current_answers_list_named_labellers_sorted() {
+        let bytes = file_of(&[
+            by("zoe", AnswerKind::Skip, "2026-12-01T07:00:00Z", "z1"),
+            by("ann", Vote::HotDog, "2026-12-01T07:00:01Z", "a1"),
+            by("ann", Vote::NotHotDog, "2026-12-01T07:00:02Z", "a2"),
+            by("", Vote::HotDog, "2026-12-01T07:00:02Z", "o1"),
+        ]);
+        let mut with_bare = bytes.clone();
+        with_bare.extend_from_slice(b"0\n");
+        let s = ImageSummary::from_bytes(&with_bare);
+        assert_eq!(
+            s.current,
+            vec![
+                CurrentAnswer {
+                    labeller: "ann".into(),
+                    vote: Some(Vote::NotHotDog),
+                    at: "2026-12-01T07:00:02Z".into(),
+                    answer_id: "a2".into()
+                },
+                CurrentAnswer {
+                    labeller: "zoe".into(),
+                    vote: None,
+                    at: "2026-12-01T07:00:00Z".into(),
+                    answer_id: "z1".into()
+                },
+            ]
+        );
+        assert_eq!(
+            s.anonymous_counts(),
+            VoteCounts {
+                hotdog: 1,
+                not_hotdog: 1
+            }
+        );
+        // The summary is a plain serde value (the derived index stores it).
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<ImageSummary>(&json).unwrap(), s);
     }
 
     #[test]
@@ -607,6 +890,14 @@ mod properties {
         ]
     }
 
+    fn kind_or_adjudication() -> impl Strategy<Value = AnswerKind> {
+        prop_oneof![
+            4 => kind(),
+            1 => Just(AnswerKind::Adjudication(Vote::HotDog)),
+            1 => Just(AnswerKind::Adjudication(Vote::NotHotDog)),
+        ]
+    }
+
     /// (labeller index or anonymous, kind, second of the minute)
     fn answers() -> impl Strategy<Value = Vec<(Option<u8>, AnswerKind, u8)>> {
         proptest::collection::vec((proptest::option::of(0u8..4), kind(), 0u8..60), 0..24)
@@ -682,6 +973,31 @@ mod properties {
             prop_assert_eq!(s.labellers.len(), latest.len());
             prop_assert_eq!(s.answers, spec.len() as u64);
             prop_assert_eq!(s.superseded + latest.len() as u64 + anon.total() + anon_skips, spec.len() as u64);
+        }
+
+        /// Adjudication lines change no vote, skip or labeller; the decision is the latest
+        /// adjudication by (time, position).
+        #[test]
+        fn adjudications_change_no_vote(spec in answers(), adj in proptest::collection::vec((0u8..4, kind_or_adjudication(), 0u8..60), 0..6)) {
+            let plain = ImageSummary::from_bytes(&build(&spec));
+            let mut bytes = build(&spec);
+            let mut expected: Option<(u8, usize, Vote)> = None;
+            let mut adjudication_lines = 0u64;
+            for (j, (who, kind, sec)) in adj.iter().enumerate() {
+                let Some(v) = kind.adjudication() else { continue };
+                adjudication_lines += 1;
+                let line = Answer { kind: *kind, at: format!("2026-12-01T07:00:{sec:02}Z"), labeller: format!("l{who}"), answer_id: format!("adj{j}") }.to_line();
+                bytes.extend_from_slice(line.as_bytes());
+                if expected.is_none_or(|(s, i, _)| (*sec, j) >= (s, i)) { expected = Some((*sec, j, v)); }
+            }
+            let s = ImageSummary::from_bytes(&bytes);
+            prop_assert_eq!(s.votes, plain.votes);
+            prop_assert_eq!(s.skips, plain.skips);
+            prop_assert_eq!(&s.labellers, &plain.labellers);
+            prop_assert_eq!(&s.current, &plain.current);
+            prop_assert_eq!(s.adjudication.as_ref().map(|a| a.vote), expected.map(|e| e.2));
+            prop_assert_eq!(s.answers, plain.answers + adjudication_lines);
+            prop_assert_eq!(s.superseded, plain.superseded + adjudication_lines.saturating_sub(1));
         }
 
         /// Appending a labeller's new answer never changes anyone else's standing.

@@ -129,9 +129,13 @@ impl LabelSubmission {
                     (1, Some(other), None) => {
                         return Err(SubmissionError::BadVote(other, truncate(&a.image)));
                     }
-                    (2, None, Some(code)) => AnswerKind::from_code(code).ok_or_else(|| {
-                        SubmissionError::BadAnswer(truncate(code), truncate(&a.image))
-                    })?,
+                    // Version 2 carries votes and skips; an adjudication (`!1`/`!0`) is
+                    // not one of its answers, so a worker of today never half-reads one.
+                    (2, None, Some(code)) => AnswerKind::from_code(code)
+                        .filter(|k| k.adjudication().is_none())
+                        .ok_or_else(|| {
+                            SubmissionError::BadAnswer(truncate(code), truncate(&a.image))
+                        })?,
                     _ => {
                         return Err(SubmissionError::Schema(format!(
                             "version {} answers carry `{}`",

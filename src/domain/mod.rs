@@ -1,9 +1,11 @@
 //! The rules of the product, free of I/O: numbers and their summary, the label-file
 //! format and which answers count, vote statistics, round sampling and claims, export
-//! formats, the queue message shapes, and importing the original system's labels.
+//! formats, the queue message shapes, importing the original system's labels, and the gold
+//! answers.
 
 pub mod claims;
 pub mod export;
+pub mod gold;
 pub mod label_file;
 pub mod messages;
 pub mod names;
@@ -18,6 +20,9 @@ pub mod keys {
     pub const IMAGES: &str = "images/";
     pub const LABELS: &str = "labels/";
     pub const LOGS: &str = "logs/";
+    pub const GOLD: &str = "gold/";
+    /// The gold answers, one small text object (format in `domain::gold`).
+    pub const GOLD_SET: &str = "gold/gold.txt";
 
     pub fn image(name: &str) -> String {
         format!("{IMAGES}{name}")

@@ -72,13 +72,13 @@ pub fn picture_size(screen: Size) -> Size {
 pub fn open(state: &mut State, image: String) -> Vec<Effect> {
     let request = state.stats.next_detail;
     state.stats.next_detail += 1;
-    state.overlay = Overlay::Detail(DetailView {
+    state.overlay = Overlay::Detail(Box::new(DetailView {
         request,
         image: image.clone(),
         loaded: None,
         encoded: None,
         scroll: 0,
-    });
+    }));
     vec![Effect::LoadDetail { request, image }]
 }
 

@@ -157,6 +157,9 @@ pub fn draw(frame: &mut Frame, state: &State, view: &DetailView) {
                     AnswerKind::Vote(Vote::HotDog) => Span::styled("hot dog", good()),
                     AnswerKind::Vote(Vote::NotHotDog) => Span::styled("not hot dog", bad()),
                     AnswerKind::Skip => Span::styled("skip", accent()),
+                    AnswerKind::Adjudication(_) => {
+                        Span::styled(r.kind.label(), accent().add_modifier(Modifier::BOLD))
+                    }
                 }
             } else {
                 Span::styled(format!("{} (superseded)", r.kind.label()), dim())

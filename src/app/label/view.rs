@@ -157,6 +157,11 @@ fn answer_mark(answer: Option<AnswerKind>) -> Span<'static> {
             Span::styled(" ✘ NOT HOT DOG ", bad().add_modifier(Modifier::BOLD))
         }
         Some(AnswerKind::Skip) => Span::styled(" ? SKIPPED ", accent()),
+        // A labelling round never gives one; shown plainly should one arrive.
+        Some(AnswerKind::Adjudication(v)) => Span::styled(
+            format!(" DECIDED: {} ", v.label().to_uppercase()),
+            accent().add_modifier(Modifier::BOLD),
+        ),
         None => Span::styled(" 1 hot dog · 0 not · s skip ", dim()),
     }
 }
