@@ -367,7 +367,12 @@ impl Settings {
             };
             parse_share(&text).map_err(|message| ConfigError::Share { key, message })
         };
-        let gold_rate = share(args.gold_rate, file.gold_rate, "gold-rate", DEFAULT_GOLD_RATE)?;
+        let gold_rate = share(
+            args.gold_rate,
+            file.gold_rate,
+            "gold-rate",
+            DEFAULT_GOLD_RATE,
+        )?;
         let review_below = share(
             args.review_below,
             file.review_below,

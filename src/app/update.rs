@@ -6,8 +6,7 @@ use std::time::Instant;
 use ratatui::layout::Size;
 
 use super::{
-    Action, Effect, Overlay, State, Tab, compute, detail, label, review, stats, update_key,
-    upload,
+    Action, Effect, Overlay, State, Tab, compute, detail, label, review, stats, update_key, upload,
 };
 use crate::backend::BackendError;
 use crate::domain::messages::ImageAnswer;

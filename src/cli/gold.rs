@@ -142,7 +142,10 @@ async fn list(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", serde_json::json!({ "gold": list, "count": gold.len() }));
+        println!(
+            "{}",
+            serde_json::json!({ "gold": list, "count": gold.len() })
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if gold.is_empty() {
@@ -150,7 +153,12 @@ async fn list(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for (image, vote) in gold.iter() {
-        println!("{}\t{}\t{}", display_safe(image), vote.digit(), vote.label());
+        println!(
+            "{}\t{}\t{}",
+            display_safe(image),
+            vote.digit(),
+            vote.label()
+        );
     }
     println!("{} gold image{}", gold.len(), plural(gold.len()));
     Ok(ExitCode::SUCCESS)

@@ -76,14 +76,7 @@ mod tests {
     use crate::domain::label_file::VoteCounts;
 
     fn stats(name: &str, hotdog: u64, not_hotdog: u64) -> ImageStats {
-        ImageStats::from_counts(
-            name,
-            VoteCounts {
-                hotdog,
-                not_hotdog,
-            },
-            0,
-        )
+        ImageStats::from_counts(name, VoteCounts { hotdog, not_hotdog }, 0)
     }
 
     #[test]

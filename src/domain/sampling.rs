@@ -478,10 +478,7 @@ mod tests {
             "g1.jpg".to_string(),
             summary(&[("ann", AnswerKind::Vote(Vote::HotDog))]),
         );
-        summaries.insert(
-            "g2.jpg".to_string(),
-            summary(&[("ann", AnswerKind::Skip)]),
-        );
+        summaries.insert("g2.jpg".to_string(), summary(&[("ann", AnswerKind::Skip)]));
         // Done for everyone else (three votes), never answered by her: still open to her.
         summaries.insert(
             "g3.jpg".to_string(),

@@ -675,7 +675,11 @@ fn gold_commands(i: Install) {
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let out = i.run(&["gold", "list"]);
-    assert!(text(&out).0.contains("no gold images yet"), "{:?}", text(&out));
+    assert!(
+        text(&out).0.contains("no gold images yet"),
+        "{:?}",
+        text(&out)
+    );
     assert_eq!(list(&i)["count"], 0);
 
     let out = i.run(&["gold", "set", "hotdog-01.jpg=1", "other-01.jpg=0"]);
@@ -685,7 +689,11 @@ fn gold_commands(i: Install) {
     assert!(stdout.contains("2 gold images"), "{stdout}");
     // Setting again replaces, and says what it was.
     let out = i.run(&["gold", "set", "other-01.jpg=1"]);
-    assert!(text(&out).0.contains("other-01.jpg\t1 (was not hot dog)"), "{:?}", text(&out));
+    assert!(
+        text(&out).0.contains("other-01.jpg\t1 (was not hot dog)"),
+        "{:?}",
+        text(&out)
+    );
     let v = list(&i);
     assert_eq!(v["count"], 2);
     assert_eq!(v["gold"][0]["image"], "hotdog-01.jpg");
@@ -698,8 +706,14 @@ fn gold_commands(i: Install) {
             vec!["gold", "set", "nope.jpg=1", "hotdog-02.jpg=0"],
             "unknown image nope.jpg: nothing was set",
         ),
-        (vec!["gold", "set", "hotdog-02.jpg=skip"], "a skip is not a known answer"),
-        (vec!["gold", "set", "hotdog-02.jpg=yes"], "must be 1 (hot dog), 0"),
+        (
+            vec!["gold", "set", "hotdog-02.jpg=skip"],
+            "a skip is not a known answer",
+        ),
+        (
+            vec!["gold", "set", "hotdog-02.jpg=yes"],
+            "must be 1 (hot dog), 0",
+        ),
         (vec!["gold", "set", "hotdog-02.jpg"], "is not IMAGE=VOTE"),
         (
             vec!["gold", "set", "hotdog-02.jpg=1", "hotdog-02.jpg=0"],
@@ -721,7 +735,11 @@ fn gold_commands(i: Install) {
 
     let out = i.run(&["gold", "rm", "hotdog-01.jpg"]);
     assert!(out.status.success(), "{:?}", text(&out));
-    assert!(text(&out).0.contains("removed hotdog-01.jpg"), "{:?}", text(&out));
+    assert!(
+        text(&out).0.contains("removed hotdog-01.jpg"),
+        "{:?}",
+        text(&out)
+    );
     let v = list(&i);
     assert_eq!(v["count"], 1);
     assert_eq!(v["gold"][0]["image"], "other-01.jpg");

@@ -445,7 +445,6 @@ fn review_state(reviewers: &[&str]) -> State {
 fn review_view_lists_a_tie_with_every_vote() {
     let mut s = review_state(&[]);
     // A decision on the last image, on its way to the label file.
-    press(&mut s, KeyCode::PageDown);
     s.review.decided.insert(
         "04-other.webp".into(),
         hotdog_tui::domain::label_file::Vote::NotHotDog,
@@ -453,7 +452,10 @@ fn review_view_lists_a_tie_with_every_vote() {
     let text = screen_text(&s);
     assert!(text.contains("Contested (3)"), "{text}");
     assert!(text.contains("→ not"), "{text}");
-    assert!(!text.contains("b0"), "superseded votes are not listed: {text}");
+    assert!(
+        !text.contains("b0"),
+        "superseded votes are not listed: {text}"
+    );
     assert_snapshot!(text);
 }
 

@@ -17,14 +17,7 @@ use hotdog_tui::domain::stats::ImageStats;
 use tui_support::*;
 
 fn stats(name: &str, hotdog: u64, not_hotdog: u64) -> ImageStats {
-    ImageStats::from_counts(
-        name,
-        VoteCounts {
-            hotdog,
-            not_hotdog,
-        },
-        0,
-    )
+    ImageStats::from_counts(name, VoteCounts { hotdog, not_hotdog }, 0)
 }
 
 fn refresh(s: &mut State, images: Vec<ImageStats>) -> Vec<Effect> {
@@ -88,7 +81,10 @@ fn r_opens_the_contested_images_most_doubtful_first() {
     // Esc closes; keys go to the Stats tab again.
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.overlay, Overlay::None);
-    assert!(matches!(ch(&mut s, 'e').first(), Some(Effect::Export { .. })));
+    assert!(matches!(
+        ch(&mut s, 'e').first(),
+        Some(Effect::Export { .. })
+    ));
 }
 
 #[test]
@@ -120,7 +116,10 @@ fn selecting_loads_the_image_and_stale_results_are_dropped() {
             result: Ok(loaded_ok(b"1\n0\n")),
         },
     );
-    let Some(Effect::EncodeReview { request: 2, size, .. }) = effects.first().cloned() else {
+    let Some(Effect::EncodeReview {
+        request: 2, size, ..
+    }) = effects.first().cloned()
+    else {
         panic!("encodes the picture: {effects:?}");
     };
     assert_eq!(size, hotdog_tui::app::review::picture_size(s.screen));

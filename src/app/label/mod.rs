@@ -263,10 +263,7 @@ impl LabelState {
             }
         };
         if self.round.is_none() {
-            let images: Vec<String> = images
-                .into_iter()
-                .filter(|i| self.still_open(i))
-                .collect();
+            let images: Vec<String> = images.into_iter().filter(|i| self.still_open(i)).collect();
             if images.is_empty() {
                 self.next = None;
                 return self.want_images();

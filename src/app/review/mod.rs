@@ -157,7 +157,7 @@ pub fn areas(screen: Size) -> (Rect, Rect, Rect) {
     let [list, right] =
         Layout::horizontal([Constraint::Percentage(34), Constraint::Fill(1)]).areas(body);
     let [picture, votes] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(10)]).areas(right);
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(12)]).areas(right);
     (list, picture, votes)
 }
 

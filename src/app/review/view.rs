@@ -81,8 +81,8 @@ fn draw_list(frame: &mut Frame, state: &State, area: ratatui::layout::Rect, bg: 
             ])
         })
         .collect();
-    let header = Row::new(vec!["Image", "1–0", "Conf."])
-        .style(Style::new().add_modifier(Modifier::BOLD));
+    let header =
+        Row::new(vec!["Image", "1–0", "Conf."]).style(Style::new().add_modifier(Modifier::BOLD));
     let widths = [
         Constraint::Fill(1),
         Constraint::Length(5),
@@ -101,16 +101,14 @@ fn draw_picture(
     area: ratatui::layout::Rect,
     bg: Style,
 ) {
-    let title = shown
-        .map(|s| display_safe(&s.image))
-        .unwrap_or_default();
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .title(Span::styled(
-            format!(" {} ", truncate(&title, usize::from(area.width.saturating_sub(4)))),
-            accent(),
-        ))
-        .style(bg);
+    let mut block = Block::bordered().border_type(BorderType::Rounded).style(bg);
+    if let Some(s) = shown {
+        let name = truncate(
+            &display_safe(&s.image),
+            usize::from(area.width.saturating_sub(4)),
+        );
+        block = block.title(Span::styled(format!(" {name} "), accent()));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let placeholder = |frame: &mut Frame, text: Vec<Line<'static>>| {
@@ -164,41 +162,45 @@ fn draw_votes(
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [head, table_area, foot] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(2),
     ])
     .areas(inner);
     let footer = match r.read_only_reason() {
-        Some(why) => Line::styled(why, bad()),
+        Some(why) => Line::styled(display_safe(&why), bad()),
         None => Line::from(vec![
             Span::styled("1", accent()),
             Span::raw(" hot dog · "),
             Span::styled("0", accent()),
             Span::raw(format!(
-                " not a hot dog: decide as {} (wins over the votes)",
+                " not: your decision ({}) wins over the votes",
                 display_safe(&r.user)
             )),
         ]),
     };
-    frame.render_widget(Paragraph::new(footer), foot);
+    frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: true }), foot);
     let Some(item) = r.selected_item() else {
         return;
     };
-    let mut summary = vec![Span::raw(format!(
+    let mut counts = vec![Span::raw(format!(
         "{} hot dog, {} not · ",
         item.hotdog, item.not_hotdog
     ))];
-    summary.push(match item.confidence {
-        Some(c) => Span::raw(format!("confidence {c:.2}")),
-        None => Span::styled("tie, no consensus", accent()),
+    counts.push(match (item.confidence, item.tie) {
+        (Some(c), true) => Span::styled(format!("tie · confidence {c:.2}"), accent()),
+        (Some(c), false) => Span::styled(format!("confidence {c:.2}"), accent()),
+        (None, _) => Span::styled("tie, no consensus", accent()),
     });
+    let mut lines = vec![Line::from(counts)];
     if let Some(v) = r.decided.get(&item.image) {
-        summary.push(Span::raw(" · you decided "));
-        summary.push(vote_span(*v));
-        summary.push(Span::styled(", waiting for the label file", dim()));
+        lines.push(Line::from(vec![
+            Span::raw("you decided "),
+            vote_span(*v),
+            Span::styled(" · waiting for the label file", dim()),
+        ]));
     }
-    frame.render_widget(Line::from(summary), head);
+    frame.render_widget(Paragraph::new(lines), head);
     let loaded = match shown.and_then(|s| s.loaded.as_ref()) {
         None => {
             frame.render_widget(Line::styled("loading…", dim()), table_area);
