@@ -12,13 +12,14 @@ use anyhow::{Context as _, bail};
 use super::{explain, open, open_only};
 use crate::config::Settings;
 use crate::domain::export::{ExportFilter, ExportFormat};
-use crate::domain::label_file::AnswerKind;
+use crate::domain::label_file::{AnswerKind, ImageSummary};
 use crate::domain::names::display_safe;
-use crate::domain::stats::totals;
+use crate::domain::quality::QualityReport;
+use crate::domain::stats::{ImageStats, totals};
 use crate::service::context::AppContext;
 use crate::service::original_import::{ImportLayout, OriginalSource};
 use crate::service::outbox::{self, Outbox, SendError};
-use crate::service::statistics::StatsCache;
+use crate::service::statistics::{GoldCache, StatsCache, quality};
 
 /// `1.jpg=1` → (`1.jpg`, hot dog); `=0` not a hot dog; `=skip` (or `=s`) a skip.
 pub fn parse_answer(arg: &str) -> anyhow::Result<(String, AnswerKind)> {
@@ -131,11 +132,40 @@ pub async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--min-confidence`: a probability from 0 to 1.
+pub fn parse_confidence(arg: &str) -> Result<f64, String> {
+    match arg.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "\"{}\" is not a confidence from 0 to 1 (for example 0.9)",
+            display_safe(arg)
+        )),
+    }
+}
+
+/// The statistics with the quality figures applied: the cache refreshed, the gold answers
+/// read, the consensus per image.
+async fn assessed(
+    ctx: &AppContext,
+) -> anyhow::Result<(StatsCache, GoldCache, Vec<ImageStats>, QualityReport)> {
+    let mut cache = StatsCache::new();
+    let mut gold = GoldCache::new();
+    let (stats, gold_read) =
+        tokio::join!(cache.refresh(ctx), gold.refresh(ctx.backend.store.as_ref()));
+    stats.map_err(explain)?;
+    gold_read.map_err(explain)?;
+    if let Some(problem) = gold.problem() {
+        eprintln!("warning: {problem}; the gold answers are left out");
+    }
+    let report = quality(&cache, gold.gold());
+    let mut images = cache.images();
+    report.apply_to(&mut images);
+    Ok((cache, gold, images, report))
+}
+
 pub async fn stats(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
     let ctx = open(settings).await?;
-    let mut cache = StatsCache::new();
-    cache.refresh(&ctx).await.map_err(explain)?;
-    let images = cache.images();
+    let (_, gold, images, report) = assessed(&ctx).await?;
     let totals = totals(&images);
     let mut out = std::io::stdout().lock();
     if json {
@@ -146,14 +176,31 @@ pub async fn stats(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> 
                 "images": images,
                 "totals": totals,
                 "votes_per_image": ctx.votes_per_image,
+                "agreement": report.agreement,
+                "labellers": report.labellers,
+                "consensus_model": report.model,
+                "gold": {
+                    "images": gold.gold().len(),
+                    "problem": gold.problem(),
+                },
             }))?
         )?;
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(
         out,
-        "{:<32} {:>6} {:>8} {:>6} {:<13} {:>9} {:>7} {:>5} {:>4}",
-        "image", "votes", "hot dog", "not", "majority", "agreement", "answers", "skips", "done"
+        "{:<32} {:>6} {:>8} {:>6} {:<13} {:>9} {:>7} {:>5} {:>4}  {:<13} {:>10}",
+        "image",
+        "votes",
+        "hot dog",
+        "not",
+        "majority",
+        "agreement",
+        "answers",
+        "skips",
+        "done",
+        "consensus",
+        "confidence"
     )?;
     for s in &images {
         let (hd, not, agree) = if s.votes == 0 {
@@ -168,12 +215,18 @@ pub async fn stats(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> 
         let name: String = display_safe(&s.image).chars().take(32).collect();
         writeln!(
             out,
-            "{name:<32} {:>6} {hd:>8} {not:>6} {:<13} {agree:>9} {:>7} {:>5} {:>4}",
+            "{name:<32} {:>6} {hd:>8} {not:>6} {:<13} {agree:>9} {:>7} {:>5} {:>4}  {:<13} {:>10}",
             s.votes,
             s.majority.label(),
             s.answers,
             s.skips,
-            if s.done { "yes" } else { "" }
+            if s.done { "yes" } else { "" },
+            s.consensus.label(),
+            match (s.confidence, s.adjudicated) {
+                (_, true) => "decided".to_string(),
+                (Some(c), false) => format!("{:.3}", c),
+                (None, false) => "-".to_string(),
+            }
         )?;
     }
     writeln!(
@@ -194,6 +247,59 @@ pub async fn stats(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> 
             String::new()
         }
     )?;
+    writeln!(out, "agreement: {}", report.agreement.line())?;
+    if !report.labellers.is_empty() {
+        writeln!(
+            out,
+            "{:<24} {:>6} {:>5} {:>7} {:>11} {:>6} {:>6} {:>9} {:>8}  {:<20} {:<20}",
+            "labeller",
+            "votes",
+            "skips",
+            "hot dog",
+            "vs. others",
+            "sens.",
+            "spec.",
+            "gold",
+            "per min",
+            "first answer",
+            "last answer"
+        )?;
+        let pct =
+            |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{:.0}%", v * 100.0));
+        let dec = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
+        for l in &report.labellers {
+            let name: String = display_safe(&l.labeller).chars().take(24).collect();
+            writeln!(
+                out,
+                "{name:<24} {:>6} {:>5} {:>7} {:>11} {:>6} {:>6} {:>9} {:>8}  {:<20} {:<20}",
+                l.votes,
+                l.skips,
+                pct(l.hotdog_share),
+                format!(
+                    "{} of {}",
+                    pct(l.agreement_with_others.value),
+                    l.agreement_with_others.images
+                ),
+                dec(l.sensitivity),
+                dec(l.specificity),
+                format!(
+                    "{} of {}",
+                    pct(l.gold_accuracy.value),
+                    l.gold_accuracy.images
+                ),
+                l.votes_per_minute
+                    .map_or_else(|| "-".to_string(), |v| format!("{v:.1}")),
+                l.first_answer
+                    .as_deref()
+                    .map(display_safe)
+                    .unwrap_or_else(|| "-".into()),
+                l.last_answer
+                    .as_deref()
+                    .map(display_safe)
+                    .unwrap_or_else(|| "-".into()),
+            )?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -204,29 +310,34 @@ pub async fn export(
     filter: ExportFilter,
 ) -> anyhow::Result<ExitCode> {
     let ctx = open(settings).await?;
-    let mut cache = StatsCache::new();
-    cache.refresh(&ctx).await.map_err(explain)?;
-    let images = cache.images();
+    let (cache, _, images, _) = assessed(&ctx).await?;
+    let answers: Vec<(&str, &ImageSummary)> = cache
+        .summaries()
+        .iter()
+        .map(|(image, s)| (image.as_str(), s))
+        .collect();
     if output.as_deref() == Some(std::path::Path::new("-")) {
-        let (text, _) = crate::service::export_file::render(&ctx, &images, format, filter);
+        let (text, _) =
+            crate::service::export_file::render(&ctx, &images, &answers, format, filter);
         print!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
     let path = output
         .unwrap_or_else(|| PathBuf::from(crate::service::export_file::default_file_name(format)));
-    let summary =
-        crate::service::export_file::export_filtered(&ctx, &images, format, filter, &path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    let summary = crate::service::export_file::export_filtered(
+        &ctx, &images, &answers, format, filter, &path,
+    )
+    .with_context(|| format!("cannot write {}", path.display()))?;
     let mut notes = Vec::new();
     if summary.filtered > 0 {
         notes.push(format!(
-            "{} images with too few votes left out",
+            "{} images with too few votes or too little confidence left out",
             summary.filtered
         ));
     }
     if summary.skipped > 0 {
         notes.push(format!(
-            "{} images without a majority label left out",
+            "{} images without a consensus label (no votes, or an even split) left out",
             summary.skipped
         ));
     }

@@ -83,7 +83,9 @@ pub enum Command {
     },
     /// Upload the 20 built-in sample images (skips those already there).
     Seed,
-    /// Export the dataset (current votes only: one per labeller per image).
+    /// Export the dataset (current votes only: one per labeller per image): `csv` statistics,
+    /// `jsonl` Ground Truth manifest with the consensus and its confidence, `answers` every
+    /// current answer.
     Export {
         #[arg(long, value_enum)]
         format: ExportFormat,
@@ -96,6 +98,10 @@ pub enum Command {
         /// Only images with the votes they need (votes-per-image).
         #[arg(long)]
         only_done: bool,
+        /// Only images whose consensus has at least this confidence (0 to 1; the
+        /// Dawid–Skene posterior, 1 for decided and gold images).
+        #[arg(long, value_name = "P", value_parser = dataset::parse_confidence)]
+        min_confidence: Option<f64>,
     },
     /// Gold images (known answers), mixed into labellers' rounds at --gold-rate:
     /// `set IMAGE=VOTE…`, `list [--json]`, `rm IMAGE…`.
@@ -259,10 +265,12 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             output,
             min_votes,
             only_done,
+            min_confidence,
         } => {
             let filter = crate::domain::export::ExportFilter {
                 min_votes,
                 only_done,
+                min_confidence,
             };
             dataset::export(settings, format, output, filter).await
         }

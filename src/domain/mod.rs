@@ -1,7 +1,7 @@
 //! The rules of the product, free of I/O: numbers and their summary, the label-file
 //! format and which answers count, vote statistics, round sampling and claims, export
-//! formats, the queue message shapes, importing the original system's labels, and the gold
-//! answers.
+//! formats, the queue message shapes, importing the original system's labels, the gold
+//! answers, and label quality (consensus with confidence, agreement, labeller scores).
 
 pub mod claims;
 pub mod export;
@@ -11,6 +11,7 @@ pub mod messages;
 pub mod names;
 pub mod numbers;
 pub mod original;
+pub mod quality;
 pub mod review;
 pub mod sampling;
 pub mod stats;

@@ -53,6 +53,14 @@ pub struct ImageStats {
     /// Latest time among the current answers, if any carries one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_answer_at: Option<String>,
+    /// The consensus label (`domain::quality`): a reviewer's decision, a gold answer, or the
+    /// Dawid–Skene estimate. The majority until the quality figures are applied.
+    pub consensus: Majority,
+    /// Posterior probability of the consensus label; `None` without votes, or before the
+    /// quality figures are applied.
+    pub confidence: Option<f64>,
+    /// A reviewer decided the image.
+    pub adjudicated: bool,
 }
 
 impl ImageStats {
@@ -93,6 +101,9 @@ impl ImageStats {
             done: false,
             malformed_lines,
             last_answer_at: None,
+            consensus: majority,
+            confidence: None,
+            adjudicated: false,
         }
     }
 

@@ -2,18 +2,25 @@
 
 use std::path::Path;
 
-use crate::domain::export::{ExportFilter, ExportFormat, ExportSummary, to_csv, to_manifest};
+use crate::domain::export::{
+    ExportFilter, ExportFormat, ExportSummary, to_answers_csv, to_csv, to_manifest,
+};
+use crate::domain::label_file::ImageSummary;
 use crate::domain::stats::ImageStats;
 use crate::service::context::AppContext;
 
+/// The export's text. `answers` (each label file's summary) is read by the `answers`
+/// format only; the TUI, which offers CSV and JSONL, passes none.
 pub fn render(
     ctx: &AppContext,
     stats: &[ImageStats],
+    answers: &[(&str, &ImageSummary)],
     format: ExportFormat,
     filter: ExportFilter,
 ) -> (String, ExportSummary) {
     match format {
         ExportFormat::Csv => to_csv(stats, filter),
+        ExportFormat::Answers => to_answers_csv(stats, answers, filter),
         ExportFormat::Jsonl => to_manifest(
             &ctx.names.bucket,
             stats,
@@ -30,18 +37,19 @@ pub fn export(
     format: ExportFormat,
     path: &Path,
 ) -> Result<ExportSummary, std::io::Error> {
-    export_filtered(ctx, stats, format, ExportFilter::default(), path)
+    export_filtered(ctx, stats, &[], format, ExportFilter::default(), path)
 }
 
 /// Writes the export atomically (temp file + rename) so a reader never sees half a file.
 pub fn export_filtered(
     ctx: &AppContext,
     stats: &[ImageStats],
+    answers: &[(&str, &ImageSummary)],
     format: ExportFormat,
     filter: ExportFilter,
     path: &Path,
 ) -> Result<ExportSummary, std::io::Error> {
-    let (text, summary) = render(ctx, stats, format, filter);
+    let (text, summary) = render(ctx, stats, answers, format, filter);
     let tmp = path.with_extension(format!("{}.tmp", format.extension()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)?;

@@ -1,14 +1,17 @@
 //! The statistics cache: each label file's `ImageSummary` kept in memory and refreshed
 //! cheaply — list `labels/` (ETags come with the listing) and fetch only files whose ETag
-//! changed. Statistics, round sampling and export all read from it.
+//! changed. Statistics, round sampling and export all read from it. Also the gold answers,
+//! read with one conditional GET per refresh, and the quality figures over the cache.
 
 use std::collections::{HashMap, HashSet};
 
 use futures::StreamExt;
 
 use crate::backend::{BackendError, Fetched, ObjectStore};
+use crate::domain::gold::GoldSet;
 use crate::domain::keys;
 use crate::domain::label_file::{ImageSummary, LabelFile};
+use crate::domain::quality::QualityReport;
 use crate::domain::stats::{DEFAULT_VOTES_PER_IMAGE, ImageStats};
 use crate::service::context::AppContext;
 
@@ -200,4 +203,61 @@ impl StatsCache {
             .get(image)
             .is_some_and(|c| c.answer_ids.contains(answer_id))
     }
+}
+
+/// The gold answers (`keys::GOLD_SET`) as last read, kept fresh with one conditional GET per
+/// refresh. A gold object that cannot be read as gold answers leaves the set empty and says
+/// why (`problem`), so the statistics still show; a store error is returned.
+#[derive(Debug, Clone, Default)]
+pub struct GoldCache {
+    etag: Option<String>,
+    gold: GoldSet,
+    problem: Option<String>,
+}
+
+impl GoldCache {
+    pub fn new() -> GoldCache {
+        GoldCache::default()
+    }
+
+    pub async fn refresh(&mut self, store: &dyn ObjectStore) -> Result<(), BackendError> {
+        let fetched = match &self.etag {
+            Some(etag) => store.get_if_changed(keys::GOLD_SET, etag).await?,
+            None => match store.get(keys::GOLD_SET).await? {
+                Some(o) => Fetched::Changed(o),
+                None => Fetched::Missing,
+            },
+        };
+        match fetched {
+            Fetched::Unchanged => {}
+            Fetched::Missing => *self = GoldCache::default(),
+            Fetched::Changed(o) => {
+                (self.gold, self.problem) = match GoldSet::parse(&o.bytes) {
+                    Ok(gold) => (gold, None),
+                    Err(e) => (GoldSet::new(), Some(e.to_string())),
+                };
+                self.etag = Some(o.etag);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn gold(&self) -> &GoldSet {
+        &self.gold
+    }
+
+    /// Why the gold object was not used, if it could not be read.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+}
+
+/// The quality figures (`domain::quality`) over every label file in the cache.
+pub fn quality(cache: &StatsCache, gold: &GoldSet) -> QualityReport {
+    let images: Vec<(&str, &ImageSummary)> = cache
+        .summaries()
+        .iter()
+        .map(|(image, s)| (image.as_str(), s))
+        .collect();
+    crate::domain::quality::assess(&images, gold)
 }

@@ -64,9 +64,10 @@ impl StatsState {
     }
 
     pub fn cycle_format(&mut self) {
+        // The answers format needs every label file's answers: a CLI export only.
         self.export_format = match self.export_format {
             ExportFormat::Csv => ExportFormat::Jsonl,
-            ExportFormat::Jsonl => ExportFormat::Csv,
+            ExportFormat::Jsonl | ExportFormat::Answers => ExportFormat::Csv,
         };
     }
 
