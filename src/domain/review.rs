@@ -36,19 +36,14 @@ impl Contested {
 }
 
 /// The contested images among `images`, most doubtful first (lowest confidence; then
-/// ties; then the most votes, as more people disagreed; then by name). `confidence` and
-/// `adjudicated` look an image up by name.
-pub fn contested(
-    images: &[ImageStats],
-    below: f64,
-    confidence: impl Fn(&str) -> Option<f64>,
-    adjudicated: impl Fn(&str) -> bool,
-) -> Vec<Contested> {
+/// ties; then the most votes, as more people disagreed; then by name). Adjudicated images
+/// are settled and left out.
+pub fn contested(images: &[ImageStats], below: f64) -> Vec<Contested> {
     let mut out: Vec<Contested> = images
         .iter()
-        .filter(|s| s.votes > 0 && !adjudicated(&s.image))
+        .filter(|s| s.votes > 0 && !s.adjudicated)
         .filter_map(|s| {
-            let confidence = confidence(&s.image);
+            let confidence = s.confidence;
             let tie = s.majority == Majority::Tie;
             let doubtful = confidence.is_some_and(|c| c < below);
             (tie || doubtful).then(|| Contested {
@@ -81,7 +76,7 @@ mod tests {
 
     #[test]
     fn ties_and_doubtful_images_most_doubtful_first() {
-        let images = vec![
+        let mut images = vec![
             stats("clear.jpg", 3, 0),
             stats("tie-2.jpg", 1, 1),
             stats("tie-4.jpg", 2, 2),
@@ -90,20 +85,26 @@ mod tests {
             stats("none.jpg", 0, 0),
             stats("decided.jpg", 1, 1),
         ];
-        let confidence = |image: &str| match image {
-            "clear.jpg" => Some(0.99),
-            "doubt.jpg" => Some(0.7),
-            "unsure.jpg" => Some(0.3),
-            _ => None,
-        };
-        let list = contested(&images, 0.8, confidence, |i| i == "decided.jpg");
+        for s in &mut images {
+            s.confidence = match s.image.as_str() {
+                "clear.jpg" => Some(0.99),
+                "doubt.jpg" => Some(0.7),
+                "unsure.jpg" => Some(0.3),
+                _ => None,
+            };
+            s.adjudicated = s.image == "decided.jpg";
+        }
+        let list = contested(&images, 0.8);
         let names: Vec<&str> = list.iter().map(|c| c.image.as_str()).collect();
         assert_eq!(names, ["unsure.jpg", "tie-4.jpg", "tie-2.jpg", "doubt.jpg"]);
         assert_eq!(list[0].reason(0.8), "confidence 0.30 < 0.80");
         assert_eq!(list[1].reason(0.8), "tie");
         // A higher threshold takes in the clear one too.
-        assert_eq!(contested(&images, 1.0, confidence, |_| false).len(), 6);
+        assert_eq!(contested(&images, 1.0).len(), 5);
         // Without any confidence: the ties alone.
-        assert_eq!(contested(&images, 0.8, |_| None, |_| false).len(), 3);
+        for s in &mut images {
+            s.confidence = None;
+        }
+        assert_eq!(contested(&images, 0.8).len(), 2);
     }
 }

@@ -1,13 +1,13 @@
 //! The gold answers in the bucket (`domain::gold`, one object): reading them, changing
 //! them without losing a concurrent editor's change (read with the ETag, write if-match —
-//! create-only when there is none yet — and on a lost race read again and redo the change),
-//! and a cache the round picker refreshes by ETag.
+//! create-only when there is none yet — and on a lost race read again and redo the change).
+//! The cache the statistics and the round picker refresh by ETag is `statistics::GoldCache`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::backend::{BackendError, Fetched, ObjectStore, PutCondition};
+use crate::backend::{BackendError, ObjectStore, PutCondition};
 use crate::domain::gold::{GoldParseError, GoldSet};
 use crate::domain::keys;
 
@@ -80,44 +80,5 @@ pub async fn edit<T, E>(
             }
             Err(e) => return Err(e.into()),
         }
-    }
-}
-
-/// The gold answers as last read, refreshed by ETag (one small object, fetched again only
-/// when it changed). An unreadable object keeps the last good answers and says why.
-#[derive(Debug, Default, Clone)]
-pub struct GoldCache {
-    etag: Option<String>,
-    gold: GoldSet,
-}
-
-impl GoldCache {
-    pub fn gold(&self) -> &GoldSet {
-        &self.gold
-    }
-
-    /// Reads the object again if it changed. `Err` when it cannot be read or parsed (the
-    /// last good answers stay).
-    pub async fn refresh(&mut self, store: &dyn ObjectStore) -> Result<(), GoldError> {
-        let fetched = match &self.etag {
-            Some(etag) => store.get_if_changed(keys::GOLD_SET, etag).await?,
-            None => match store.get(keys::GOLD_SET).await? {
-                Some(o) => Fetched::Changed(o),
-                None => Fetched::Missing,
-            },
-        };
-        match fetched {
-            Fetched::Changed(o) => {
-                // Noted even when unreadable: the error is reported once, not every refresh.
-                self.etag = Some(o.etag);
-                self.gold = GoldSet::parse(&o.bytes)?;
-            }
-            Fetched::Unchanged => {}
-            Fetched::Missing => {
-                self.gold = GoldSet::new();
-                self.etag = None;
-            }
-        }
-        Ok(())
     }
 }

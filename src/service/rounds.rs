@@ -12,8 +12,7 @@ use crate::backend::{BackendError, Fetched, ObjectStore, PutCondition};
 use crate::domain::claims::{self, CLAIM_TTL_MS, CLAIMS, Claim};
 use crate::domain::sampling::{ROUND_SIZE, RoundChoice, choose_round, mix_gold, open_gold, pool};
 use crate::service::context::AppContext;
-use crate::service::gold::{GoldCache, GoldError};
-use crate::service::statistics::StatsCache;
+use crate::service::statistics::{GoldCache, StatsCache};
 
 const PARALLEL_FETCHES: usize = 16;
 
@@ -112,15 +111,15 @@ impl RoundPicker {
         &self.gold
     }
 
-    /// Reads the gold answers again if they changed. An unreadable gold object is logged
-    /// and the last good answers are kept: rounds go on.
+    /// Reads the gold answers again if they changed. An unreadable gold object mixes no
+    /// gold in (and is logged once): rounds go on.
     async fn refresh_gold(&mut self, store: &dyn ObjectStore) -> Result<(), BackendError> {
-        match self.gold_cache.refresh(store).await {
-            Ok(()) => {}
-            Err(GoldError::Backend(e)) => return Err(e),
-            Err(GoldError::Unreadable(e)) => {
-                tracing::warn!(error = %e, "the gold answers cannot be read; keeping the last good ones");
-            }
+        let had_problem = self.gold_cache.problem().is_some();
+        self.gold_cache.refresh(store).await?;
+        if let Some(problem) = self.gold_cache.problem()
+            && !had_problem
+        {
+            tracing::warn!("{problem}; no gold images are mixed into rounds until it is fixed");
         }
         self.gold = self
             .gold_cache

@@ -189,3 +189,32 @@ fn those_who_are_not_reviewers_only_look() {
     let screen = screen_text(&s);
     assert!(screen.contains("Read-only"), "{screen}");
 }
+
+#[test]
+fn a_decided_image_leaves_once_the_label_files_show_it() {
+    let mut s = on_stats(&[]);
+    ch(&mut s, 'r');
+    ch(&mut s, '0');
+    assert_eq!(listed(&s), ["tie-b.jpg", "tie-a.jpg"]);
+    // A refresh before the worker wrote it: still listed, still marked.
+    refresh(&mut s, contested_images());
+    assert_eq!(listed(&s), ["tie-b.jpg", "tie-a.jpg"]);
+    assert_eq!(s.review.decided.get("tie-b.jpg"), Some(&Vote::NotHotDog));
+    // The file shows the decision: it leaves, the selection stays on tie-a.jpg.
+    let mut images = contested_images();
+    images[2].adjudicated = true;
+    let effects = refresh(&mut s, images);
+    assert_eq!(listed(&s), ["tie-a.jpg"]);
+    assert!(s.review.decided.is_empty());
+    assert_eq!(s.review.selected_item().unwrap().image, "tie-a.jpg");
+    assert!(
+        effects.is_empty(),
+        "tie-a.jpg is already loading: {effects:?}"
+    );
+    // Low confidence lists an image that is not a tie, most doubtful first.
+    let mut images = contested_images();
+    images[0].confidence = Some(0.4);
+    images[2].adjudicated = true;
+    refresh(&mut s, images);
+    assert_eq!(listed(&s), ["clear.jpg", "tie-a.jpg"]);
+}

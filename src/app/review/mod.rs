@@ -10,7 +10,7 @@ pub mod keys;
 pub mod tasks;
 pub mod view;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ratatui::layout::{Constraint, Layout, Rect, Size};
 
@@ -86,14 +86,14 @@ impl ReviewState {
     /// while it is listed. Decisions the files now show are forgotten (the image left).
     pub fn set_images(&mut self, images: &[ImageStats]) {
         let keep = self.selected_item().map(|c| c.image.clone());
-        let adjudicated = |image: &str| {
-            images
-                .iter()
-                .find(|s| s.image == image)
-                .is_some_and(is_adjudicated)
-        };
-        self.decided.retain(|image, _| !adjudicated(image));
-        self.items = contested(images, self.below, |_| None, adjudicated);
+        let adjudicated: HashSet<&str> = images
+            .iter()
+            .filter(|s| s.adjudicated)
+            .map(|s| s.image.as_str())
+            .collect();
+        self.decided
+            .retain(|image, _| !adjudicated.contains(image.as_str()));
+        self.items = contested(images, self.below);
         self.selected = keep
             .and_then(|k| self.items.iter().position(|c| c.image == k))
             .unwrap_or(self.selected)
@@ -143,12 +143,6 @@ impl ReviewState {
         self.selected = self.selected.saturating_add_signed(delta).min(max);
         self.want_selected()
     }
-}
-
-/// Whether the label file shows a reviewer's decision.
-fn is_adjudicated(_stats: &ImageStats) -> bool {
-    // Wired to the label file's adjudication when the domain carries it.
-    false
 }
 
 /// The view's rectangles in the body: the list on the left; the picture over the votes.
