@@ -84,3 +84,54 @@ fn tui_gold_image_comes_up_in_a_round_and_her_answer_lands() {
     t.assert_restored();
     assert!(t.capture().contains("EXITED:0"), "{}", t.capture());
 }
+
+#[test]
+fn tui_review_decides_a_tie_it_leaves_the_list_and_export_shows_it() {
+    let i = Install::local();
+    let tie = "hotdog-01.jpg";
+    {
+        let _worker = Stop(i.worker());
+        run_ok(&i, &["--user", "ann", "label", &format!("{tie}=1")]);
+        run_ok(&i, &["--user", "bob", "label", &format!("{tie}=0")]);
+        let s = stats_until(&i, Duration::from_secs(30), |s| {
+            image_stats(s, tie)["votes"] == 2
+        });
+        assert_eq!(image_stats(&s, tie)["majority"], "tie", "{s}");
+    }
+    let t = Tmux::start(&session_command(&i, ""), 120, 40);
+    t.wait_for("answered 0/4", Duration::from_secs(20));
+    t.keys(&["F3"]);
+    t.wait_for("Overall split", Duration::from_secs(10));
+    t.keys(&["r"]);
+    let screen = t.wait_for("Contested (1)", Duration::from_secs(10));
+    assert!(screen.contains(tie), "{screen}");
+    // Every current vote, with who gave it.
+    let screen = t.wait_for("bob", Duration::from_secs(10));
+    assert!(
+        screen.contains("ann") && screen.contains("your decision (tester)"),
+        "{screen}"
+    );
+    t.keys(&["1"]);
+    // The embedded worker writes the decision; once the file shows it, the tie leaves.
+    let screen = t.wait_for("Nothing to review.", Duration::from_secs(30));
+    assert!(screen.contains("Contested (0)"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("Overall split", Duration::from_secs(10));
+    t.keys(&["q"]);
+    t.assert_restored();
+    assert!(t.capture().contains("EXITED:0"), "{}", t.capture());
+
+    let out = i.run(&["export", "--format", "jsonl", "--output", "-"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(tie))
+        .unwrap_or_else(|| panic!("{tie} is exported once decided: {stdout}"));
+    let m: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(m["hotdog-metadata"]["adjudicated"], true, "{m}");
+    assert_eq!(m["hotdog"], 1, "the reviewer said hot dog: {m}");
+    // The decision is an answer in the label file, by the reviewer.
+    let s = i.stats();
+    assert_eq!(image_stats(&s, tie)["adjudicated"], true, "{s}");
+}
