@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the hot paths (`cargo bench`): number parsing and summary, the
 //! label-file parse + merge of a batch of answers, statistics over 10,000 label files in
-//! memory, and image decode + downscale + halfblocks encode of a 600×600 and a 4000×3000
+//! memory, the quality figures (Dawid–Skene, agreement, labellers) over 100,000 images ×
+//! 5 votes, and image decode + downscale + halfblocks encode of a 600×600 and a 4000×3000
 //! photo. All inputs are generated here, deterministically, so runs compare.
 
 use std::io::Cursor;
@@ -137,6 +138,94 @@ mod statistics {
             .map(|(image, bytes)| ImageStats::from_file(image, &LabelFile::parse(bytes), 3))
             .collect();
         bencher.bench(|| totals(black_box(&stats)).votes);
+    }
+}
+
+mod quality {
+    use super::*;
+    use hotdog_tui::domain::gold::GoldSet;
+    use hotdog_tui::domain::label_file::ImageSummary;
+    use hotdog_tui::domain::quality::assess;
+
+    /// 100,000 label files of 5 votes each by 5 of 20 labellers (accuracy 60–97%), 30% hot
+    /// dogs, answers a few seconds apart; 1,000 gold images.
+    static DATASET: LazyLock<(Vec<(String, ImageSummary)>, GoldSet)> = LazyLock::new(|| {
+        let mut rng = XorShift(2026);
+        let mut gold = GoldSet::new();
+        let files = (0..100_000u64)
+            .map(|i| {
+                let name = format!("img-{i:06}.jpg");
+                let truth = rng.next() % 10 < 3;
+                let first = rng.next() % 20;
+                let text: String = (0..5u64)
+                    .map(|k| {
+                        let who = (first + k * 3) % 20;
+                        let accuracy = 60 + who * 37 / 19;
+                        let right = rng.next() % 100 < accuracy;
+                        let hot = truth == right;
+                        let secs = i * 4 + k;
+                        Answer {
+                            kind: if hot { Vote::HotDog } else { Vote::NotHotDog }.into(),
+                            at: format!(
+                                "2026-12-{:02}T{:02}:{:02}:{:02}Z",
+                                1 + secs / 86_400,
+                                secs / 3600 % 24,
+                                secs / 60 % 60,
+                                secs % 60
+                            ),
+                            labeller: format!("labeller-{who:02}"),
+                            answer_id: format!("{i}-{k}"),
+                        }
+                        .to_line()
+                    })
+                    .collect();
+                if i % 100 == 0 {
+                    let v = if truth { Vote::HotDog } else { Vote::NotHotDog };
+                    let _ = gold.set(&name, v);
+                }
+                (name, ImageSummary::from_bytes(text.as_bytes()))
+            })
+            .collect();
+        (files, gold)
+    });
+
+    /// Everything `stats` computes on top of the summaries: the Dawid–Skene fit, the
+    /// agreement figures and the labeller table.
+    #[divan::bench(sample_count = 10)]
+    fn assess_100000_images_5_votes(bencher: Bencher) {
+        let (files, gold) = &*DATASET;
+        let refs: Vec<(&str, &ImageSummary)> = files.iter().map(|(n, s)| (n.as_str(), s)).collect();
+        bencher
+            .counter(ItemsCount::new(refs.len()))
+            .bench(|| assess(black_box(&refs), black_box(gold)).model.iterations);
+    }
+
+    /// The EM fit alone, on the same votes (labeller index from the name).
+    #[divan::bench(sample_count = 10)]
+    fn dawid_skene_fit_100000_images_5_votes(bencher: Bencher) {
+        use hotdog_tui::domain::quality::dawid_skene::{VoteRows, fit};
+        let (files, gold) = &*DATASET;
+        let mut rows = VoteRows {
+            labellers: 20,
+            starts: vec![0],
+            ..VoteRows::default()
+        };
+        for (name, s) in files {
+            for a in &s.current {
+                let who = a
+                    .labeller
+                    .trim_start_matches("labeller-")
+                    .parse()
+                    .unwrap_or(0);
+                rows.voter.push(who);
+                rows.hot.push(a.vote == Some(Vote::HotDog));
+            }
+            rows.starts.push(rows.voter.len());
+            rows.anchor.push(gold.get(name).map(|v| v == Vote::HotDog));
+        }
+        bencher
+            .counter(ItemsCount::new(files.len()))
+            .bench(|| fit(black_box(&rows)).iterations);
     }
 }
 

@@ -117,6 +117,7 @@ pub enum Command {
     OpenReview,
     // Review view
     Decide(Vote),
+    ToggleLabellers,
     // Worker tab
     TogglePause,
     // Upload prompt
@@ -203,6 +204,7 @@ pub static STATS: &[Binding] = &[
     bind(&[ch('e')], Command::Export, "export the statistics to a file", "export"),
     bind(&[ch('f')], Command::CycleExportFormat, "switch the export format (CSV / JSONL)", "format"),
     bind(&[ch('r')], Command::OpenReview, "review the contested images (ties, low confidence)", "review"),
+    bind(&[ch('l')], Command::ToggleLabellers, "show the labeller table / the image table", "labellers"),
     bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "select the row above", ""),
     bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "select the row below", ""),
     bind(&[key(KeyCode::PageUp)], Command::PageUp, "page up", ""),

@@ -191,6 +191,14 @@ pub enum Action {
         result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
     },
     StatsFailed(BackendError),
+    /// The quality figures computed off the UI task for one state of the label files
+    /// (`computation` goes up with each; an older one arriving late is dropped).
+    QualityComputed {
+        computation: u64,
+        report: Box<crate::domain::quality::QualityReport>,
+        /// Why the gold answers were left out, if they could not be read.
+        gold_problem: Option<String>,
+    },
     /// Answer ids now seen in the label files.
     AnswersWritten(Vec<String>),
     ImageDecoded {

@@ -74,6 +74,18 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = review::encoded(state, request, size, result);
             Vec::new()
         }
+        Action::QualityComputed {
+            computation,
+            report,
+            gold_problem,
+        } => {
+            if !state.stats.set_quality(computation, *report, gold_problem) {
+                state.dirty = false;
+                return Vec::new();
+            }
+            // The confidences changed: the review list follows.
+            review::refreshed(state)
+        }
         Action::StatsFailed(e) => {
             stats_failed(state, e);
             Vec::new()

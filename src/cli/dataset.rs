@@ -331,8 +331,13 @@ pub async fn export(
     let mut notes = Vec::new();
     if summary.filtered > 0 {
         notes.push(format!(
-            "{} images with too few votes or too little confidence left out",
-            summary.filtered
+            "{} images with too few votes{} left out",
+            summary.filtered,
+            if filter.min_confidence.is_some() {
+                " or too little confidence"
+            } else {
+                ""
+            }
         ));
     }
     if summary.skipped > 0 {

@@ -220,7 +220,8 @@ impl GoldCache {
         GoldCache::default()
     }
 
-    pub async fn refresh(&mut self, store: &dyn ObjectStore) -> Result<(), BackendError> {
+    /// Reads the object if it changed; `true` when the answers (or their problem) changed.
+    pub async fn refresh(&mut self, store: &dyn ObjectStore) -> Result<bool, BackendError> {
         let fetched = match &self.etag {
             Some(etag) => store.get_if_changed(keys::GOLD_SET, etag).await?,
             None => match store.get(keys::GOLD_SET).await? {
@@ -228,18 +229,22 @@ impl GoldCache {
                 None => Fetched::Missing,
             },
         };
-        match fetched {
-            Fetched::Unchanged => {}
-            Fetched::Missing => *self = GoldCache::default(),
+        Ok(match fetched {
+            Fetched::Unchanged => false,
+            Fetched::Missing => {
+                let had = self.etag.is_some();
+                *self = GoldCache::default();
+                had
+            }
             Fetched::Changed(o) => {
                 (self.gold, self.problem) = match GoldSet::parse(&o.bytes) {
                     Ok(gold) => (gold, None),
                     Err(e) => (GoldSet::new(), Some(e.to_string())),
                 };
                 self.etag = Some(o.etag);
+                true
             }
-        }
-        Ok(())
+        })
     }
 
     pub fn gold(&self) -> &GoldSet {

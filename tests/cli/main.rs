@@ -7,3 +7,4 @@ mod common;
 
 mod architecture;
 mod e2e;
+mod quality;

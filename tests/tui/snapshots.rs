@@ -371,6 +371,146 @@ fn too_small_terminal() {
     assert_snapshot!(screen_text(&s));
 }
 
+/// The label files behind `stats_state`'s images, one labeller answer a minute apart, and a
+/// reviewer's decision on the 1–1 image.
+fn quality_report() -> hotdog_tui::domain::quality::QualityReport {
+    use hotdog_tui::domain::gold::GoldSet;
+    use hotdog_tui::domain::label_file::{Answer, AnswerKind, ImageSummary, Vote};
+    let hot = AnswerKind::Vote(Vote::HotDog);
+    let not = AnswerKind::Vote(Vote::NotHotDog);
+    let files: [(&str, Vec<(&str, AnswerKind)>); 3] = [
+        (
+            "01-hotdog.jpg",
+            vec![
+                ("ann", hot),
+                ("bob", hot),
+                ("cat", hot),
+                ("dan", hot),
+                ("eve", hot),
+                ("fay", not),
+            ],
+        ),
+        (
+            "02-banana.jpg",
+            vec![("ann", not), ("bob", not), ("cat", not), ("dan", not)],
+        ),
+        (
+            "03-mustard.png",
+            vec![
+                ("ann", hot),
+                ("fay", not),
+                ("cat", AnswerKind::Skip),
+                ("rev", AnswerKind::Adjudication(Vote::NotHotDog)),
+            ],
+        ),
+    ];
+    let summaries: Vec<(String, ImageSummary)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (image, answers))| {
+            let text: String = answers
+                .iter()
+                .enumerate()
+                .map(|(j, (who, kind))| {
+                    Answer {
+                        kind: *kind,
+                        at: format!("2026-12-01T07:{:02}:{:02}Z", j, i * 10),
+                        labeller: who.to_string(),
+                        answer_id: format!("{image}-{j}"),
+                    }
+                    .to_line()
+                })
+                .collect();
+            (image.to_string(), ImageSummary::from_bytes(text.as_bytes()))
+        })
+        .collect();
+    let refs: Vec<(&str, &ImageSummary)> = summaries.iter().map(|(n, s)| (n.as_str(), s)).collect();
+    let mut gold = GoldSet::new();
+    gold.set("02-banana.jpg", Vote::NotHotDog).unwrap();
+    hotdog_tui::domain::quality::assess(&refs, &gold)
+}
+
+fn quality_state() -> State {
+    let mut s = stats_state();
+    update(
+        &mut s,
+        Action::QualityComputed {
+            computation: 1,
+            report: Box::new(quality_report()),
+            gold_problem: None,
+        },
+    );
+    s
+}
+
+#[test]
+fn stats_tab_with_quality() {
+    let s = quality_state();
+    let mustard = s
+        .stats
+        .images
+        .iter()
+        .find(|i| i.image == "03-mustard.png")
+        .unwrap();
+    assert!(mustard.adjudicated);
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn stats_tab_labellers() {
+    let mut s = quality_state();
+    ch(&mut s, 'l');
+    assert!(s.stats.show_labellers);
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn a_late_quality_result_is_dropped_and_new_statistics_keep_the_figures() {
+    let mut s = quality_state();
+    let mut stale = quality_report();
+    stale.labellers.clear();
+    update(
+        &mut s,
+        Action::QualityComputed {
+            computation: 1,
+            report: Box::new(stale),
+            gold_problem: None,
+        },
+    );
+    let shown = s.stats.quality.as_ref().unwrap();
+    assert_eq!(
+        shown.report.labellers.len(),
+        6,
+        "the late result was dropped"
+    );
+    // A refresh brings images without figures: the last figures apply until the next ones.
+    let before = s
+        .stats
+        .images
+        .iter()
+        .find(|i| i.image == "03-mustard.png")
+        .cloned();
+    let again = stats_state().stats.images.clone();
+    let names = again.iter().map(|i| i.image.clone()).collect();
+    let at = s.now;
+    update(
+        &mut s,
+        Action::StatsRefreshed {
+            images: again,
+            image_names: names,
+            changed: true,
+            at,
+        },
+    );
+    let after = s
+        .stats
+        .images
+        .iter()
+        .find(|i| i.image == "03-mustard.png")
+        .cloned();
+    assert_eq!(before, after);
+}
+
 /// The review view on a tie: the list (one decision on its way), the picture large, every
 /// current vote, and what 1 / 0 do — or, for someone who is not a reviewer, why not.
 fn review_state(reviewers: &[&str]) -> State {

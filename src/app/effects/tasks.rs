@@ -17,6 +17,7 @@ use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
 use crate::service::outbox::SenderEvent;
 use crate::service::rounds::RoundPicker;
+use crate::service::statistics::GoldCache;
 use crate::worker::{WorkerEvent, WorkerStatus};
 
 /// Statistics refresh period: an answer from any terminal shows within about this long.
@@ -38,6 +39,53 @@ pub enum StatsCommand {
     ReleaseClaims(oneshot::Sender<()>),
 }
 
+/// Starts a quality computation when the label files or the gold answers changed, one at
+/// a time (a change during a run is picked up after it).
+#[derive(Default)]
+struct QualityRuns {
+    gold: GoldCache,
+    gold_version: u64,
+    /// (statistics generation, gold version) of the last computation started.
+    computed_for: Option<(u64, u64)>,
+    computations: u64,
+    running: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl QualityRuns {
+    async fn after_refresh(
+        &mut self,
+        ctx: &AppContext,
+        cache: &crate::service::statistics::StatsCache,
+        tx: &mpsc::UnboundedSender<Action>,
+    ) {
+        // A store error here shows in the statistics refresh too; the last gold stands.
+        if let Ok(true) = self.gold.refresh(ctx.backend.store.as_ref()).await {
+            self.gold_version += 1;
+        }
+        let key = (cache.generation(), self.gold_version);
+        let idle = self.running.as_ref().is_none_or(|h| h.is_finished());
+        if self.computed_for == Some(key) || !idle {
+            return;
+        }
+        self.computed_for = Some(key);
+        self.computations += 1;
+        let images = cache
+            .summaries()
+            .iter()
+            .map(|(n, s)| (n.clone(), s.clone()))
+            .collect();
+        self.running = Some(crate::app::stats::tasks::compute_quality(
+            tx.clone(),
+            crate::app::stats::tasks::QualityInput {
+                computation: self.computations,
+                images,
+                gold: self.gold.gold().clone(),
+                gold_problem: self.gold.problem().map(str::to_string),
+            },
+        ));
+    }
+}
+
 /// Owns the labeller's view of the dataset: the statistics (refreshed every
 /// `STATS_INTERVAL`, or at once on request), the rounds it picks and claims, and the
 /// answers it watches for in the label files.
@@ -51,9 +99,11 @@ pub async fn stats_loop(
     let mut reported: Option<u64> = None;
     let mut gold_reported: HashSet<String> = HashSet::new();
     let mut failing = false;
+    let mut quality = QualityRuns::default();
     loop {
         match picker.stats.refresh(&ctx).await {
             Ok(_) => {
+                quality.after_refresh(&ctx, &picker.stats, &tx).await;
                 let cache = &picker.stats;
                 // After a failure, report even an unchanged refresh: the UI clears the error.
                 let changed = reported != Some(cache.generation()) || failing;

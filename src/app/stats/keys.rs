@@ -1,11 +1,12 @@
-//! Keys of the Stats tab: sorting, scrolling, export, and opening an image's answers.
+//! Keys of the Stats tab: sorting, scrolling, export, opening an image's answers, and
+//! switching between the image and labeller tables.
 
 use crate::app::keymap::Command;
 use crate::app::{Effect, State};
 
 pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     match cmd {
-        Command::OpenDetail => {
+        Command::OpenDetail if !state.stats.show_labellers => {
             if let Some(image) = state.stats.images.get(state.stats.scroll) {
                 let image = image.image.clone();
                 return crate::app::detail::open(state, image);
@@ -15,6 +16,7 @@ pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::OpenReview => return crate::app::review::open(state),
         Command::CycleSort => state.stats.cycle_sort(),
         Command::CycleExportFormat => state.stats.cycle_format(),
+        Command::ToggleLabellers => state.stats.show_labellers = !state.stats.show_labellers,
         Command::Export => {
             if state.stats.exporting {
                 state.dirty = false;

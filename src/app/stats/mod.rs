@@ -1,5 +1,7 @@
 //! The Stats tab's state: the latest per-image statistics (sorted by the chosen key),
-//! their totals, the scroll position and the export format and result.
+//! their totals, the scroll position and the export format and result; and the quality
+//! figures (agreement, labellers, consensus per image), computed off the UI task whenever
+//! the label files change, the last result kept on screen meanwhile.
 
 pub mod keys;
 pub mod tasks;
@@ -8,7 +10,16 @@ pub mod view;
 use std::time::Instant;
 
 use crate::domain::export::ExportFormat;
+use crate::domain::quality::QualityReport;
 use crate::domain::stats::{ImageStats, SortKey, Totals, sort_stats, totals};
+
+/// The quality figures on screen, and which computation they came from.
+#[derive(Debug, Clone)]
+pub struct QualityShown {
+    pub computation: u64,
+    pub report: QualityReport,
+    pub gold_problem: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct StatsState {
@@ -28,6 +39,12 @@ pub struct StatsState {
     pub refreshed_at: Option<Instant>,
     /// Last refresh error (cleared by a good refresh).
     pub refresh_error: Option<String>,
+    /// The latest quality figures (`None` until the first computation lands).
+    pub quality: Option<QualityShown>,
+    /// The labeller table instead of the image table (`l`).
+    pub show_labellers: bool,
+    /// The selected row of the labeller table.
+    pub labeller_scroll: usize,
 }
 
 impl Default for StatsState {
@@ -44,18 +61,52 @@ impl Default for StatsState {
             last_export: None,
             refreshed_at: None,
             refresh_error: None,
+            quality: None,
+            show_labellers: false,
+            labeller_scroll: 0,
         }
     }
 }
 
 impl StatsState {
     pub fn set_images(&mut self, mut images: Vec<ImageStats>, at: Instant) {
+        // Until the next computation lands, the last figures stand for the new images.
+        if let Some(q) = &self.quality {
+            q.report.apply_to(&mut images);
+        }
         sort_stats(&mut images, self.sort);
         self.totals = totals(&images);
         self.images = images;
         self.scroll = self.scroll.min(self.images.len().saturating_sub(1));
         self.refreshed_at = Some(at);
         self.refresh_error = None;
+    }
+
+    /// Takes a computation's figures unless a later one is already shown; `true` if taken.
+    pub fn set_quality(
+        &mut self,
+        computation: u64,
+        report: QualityReport,
+        gold_problem: Option<String>,
+    ) -> bool {
+        if self
+            .quality
+            .as_ref()
+            .is_some_and(|q| q.computation >= computation)
+        {
+            return false;
+        }
+        report.apply_to(&mut self.images);
+        sort_stats(&mut self.images, self.sort);
+        self.labeller_scroll = self
+            .labeller_scroll
+            .min(report.labellers.len().saturating_sub(1));
+        self.quality = Some(QualityShown {
+            computation,
+            report,
+            gold_problem,
+        });
+        true
     }
 
     pub fn cycle_sort(&mut self) {
@@ -71,7 +122,19 @@ impl StatsState {
         };
     }
 
+    /// Moves the selection of the table on screen.
     pub fn scroll_by(&mut self, delta: isize) {
+        if self.show_labellers {
+            let rows = self
+                .quality
+                .as_ref()
+                .map_or(0, |q| q.report.labellers.len());
+            self.labeller_scroll = self
+                .labeller_scroll
+                .saturating_add_signed(delta)
+                .min(rows.saturating_sub(1));
+            return;
+        }
         let max = self.images.len().saturating_sub(1);
         self.scroll = self.scroll.saturating_add_signed(delta).min(max);
     }

@@ -1,4 +1,5 @@
-//! The Stats tab's background work: writing the export file.
+//! The Stats tab's background work: writing the export file, and computing the quality
+//! figures on a blocking thread.
 
 use std::path::PathBuf;
 
@@ -7,8 +8,52 @@ use tokio::sync::mpsc;
 use crate::app::Action;
 use crate::app::send;
 use crate::domain::export::ExportFormat;
+use crate::domain::gold::GoldSet;
+use crate::domain::label_file::ImageSummary;
 use crate::domain::stats::ImageStats;
 use crate::service::context::AppContext;
+
+/// What one quality computation reads: a snapshot of the label files' summaries and the
+/// gold answers.
+pub struct QualityInput {
+    pub computation: u64,
+    pub images: Vec<(String, ImageSummary)>,
+    pub gold: GoldSet,
+    pub gold_problem: Option<String>,
+}
+
+/// Computes the quality figures on a blocking thread and sends them as
+/// `Action::QualityComputed`. Should it crash, nothing is sent: the last figures stay on
+/// screen and the next change computes again.
+pub(crate) fn compute_quality(
+    tx: mpsc::UnboundedSender<Action>,
+    input: QualityInput,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let QualityInput {
+            computation,
+            images,
+            gold,
+            gold_problem,
+        } = input;
+        let result = tokio::task::spawn_blocking(move || {
+            let refs: Vec<(&str, &ImageSummary)> =
+                images.iter().map(|(n, s)| (n.as_str(), s)).collect();
+            crate::domain::quality::assess(&refs, &gold)
+        })
+        .await;
+        if let Ok(report) = result {
+            send(
+                &tx,
+                Action::QualityComputed {
+                    computation,
+                    report: Box::new(report),
+                    gold_problem,
+                },
+            );
+        }
+    })
+}
 
 /// An export written: how many rows, how many images left out, where.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
-//! The Stats tab: totals and dataset progress, the per-image table (sorted by the chosen
-//! key; Enter opens the selected image's answers) and bar charts of the overall split and
-//! of votes per image. Votes are current votes: one per labeller per image.
+//! The Stats tab: totals and dataset progress, the agreement figures, the per-image table
+//! (sorted by the chosen key; Enter opens the selected image's answers) or the labeller
+//! table (`l`), and bar charts of the overall split and of votes per image. Votes are
+//! current votes: one per labeller per image.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,6 +13,8 @@ use crate::app::State;
 use crate::app::status::ago;
 use crate::app::theme::{accent, bad, dim, good, truncate};
 use crate::domain::names::display_safe;
+use crate::domain::quality::agreement::{NOT_ENOUGH_DATA, shown};
+use crate::domain::quality::labellers::LabellerRow;
 use crate::domain::stats::{ImageStats, Majority};
 
 fn pct(votes: u64, value: f64) -> String {
@@ -35,7 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let st = &state.stats;
     let wide = area.width >= 110;
     let [summary, main] =
-        Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+        Layout::vertical([Constraint::Length(3), Constraint::Fill(1)]).areas(area);
     let (table_area, charts_area) = if wide {
         let [t, c] = Layout::horizontal([Constraint::Fill(3), Constraint::Fill(2)]).areas(main);
         (t, c)
@@ -88,10 +91,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             )),
             export,
         ]),
+        agreement_line(state),
     ];
     frame.render_widget(ratatui::widgets::Paragraph::new(lines), summary);
+    if st.show_labellers {
+        draw_labellers(frame, table_area, state);
+        draw_charts(frame, charts_area, state, wide);
+        return;
+    }
 
-    let name_width = usize::from(table_area.width.saturating_sub(2 + 7 + 8 + 8 + 13 + 10 + 6));
+    let name_width = usize::from(
+        table_area
+            .width
+            .saturating_sub(2 + 7 + 8 + 8 + 13 + 10 + 9 + 7),
+    );
     let rows: Vec<Row> = st
         .images
         .iter()
@@ -110,6 +123,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 Cell::from(format!("{:>7}", pct(s.votes, s.not_hotdog_pct))),
                 Cell::from(majority_cell(s)),
                 Cell::from(format!("{:>9}", pct(s.votes, s.agreement * 100.0))),
+                Cell::from(confidence_cell(s)),
             ])
         })
         .collect();
@@ -120,6 +134,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         "    Not",
         "Majority",
         "Agreement",
+        " Confid.",
     ])
     .style(Style::new().add_modifier(Modifier::BOLD));
     let widths = [
@@ -129,6 +144,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Constraint::Length(8),
         Constraint::Length(13),
         Constraint::Length(10),
+        Constraint::Length(8),
     ];
     let title = format!(
         " Images ({}/{}) ",
@@ -148,6 +164,176 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_stateful_widget(table, table_area, &mut selection);
 
     draw_charts(frame, charts_area, state, wide);
+}
+
+/// The consensus's confidence; a reviewer's decision shows as such; coloured when the
+/// consensus differs from the majority.
+fn confidence_cell(s: &ImageStats) -> Span<'static> {
+    let text = match (s.adjudicated, s.confidence) {
+        (true, _) => "decided".to_string(),
+        (false, Some(c)) => format!("{c:>7.3}"),
+        (false, None) => format!("{:>7}", "—"),
+    };
+    let style = if s.adjudicated || s.consensus != s.majority {
+        accent()
+    } else if s.confidence.is_some_and(|c| c < 0.8) {
+        bad()
+    } else {
+        Style::new()
+    };
+    Span::styled(text, style)
+}
+
+fn agreement_line(state: &State) -> Line<'static> {
+    let Some(q) = &state.stats.quality else {
+        return Line::styled(" agreement: computing…", dim());
+    };
+    let a = &q.report.agreement;
+    let k = &a.fleiss_kappa;
+    let images = |n: usize| {
+        if n == 1 {
+            "1 image".to_string()
+        } else {
+            format!("{n} images")
+        }
+    };
+    let mut spans = vec![
+        Span::styled(" agreement: ", accent()),
+        Span::raw(format!(
+            "α {} · κ {} ({} × {} votes) · AC1 {} · raw {} · over {}",
+            shown(a.krippendorff_alpha.value),
+            shown(k.value),
+            images(k.images),
+            k.votes_per_image,
+            shown(a.gwet_ac1.value),
+            a.percent_agreement.value.map_or_else(
+                || NOT_ENOUGH_DATA.to_string(),
+                |v| format!("{:.0}%", v * 100.0)
+            ),
+            images(a.krippendorff_alpha.images),
+        )),
+    ];
+    if let Some(p) = &q.gold_problem {
+        spans.push(Span::styled(
+            format!(" · gold not used: {}", truncate(p, 60)),
+            bad(),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn share(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |v| format!("{v:.2}"))
+}
+
+/// `YYYY-MM-DD HH:MM` of an RFC 3339 time.
+fn short(at: Option<&str>) -> String {
+    at.map_or_else(
+        || "—".to_string(),
+        |t| t.get(..16).unwrap_or(t).replace('T', " "),
+    )
+}
+
+fn labeller_row(l: &LabellerRow, name_width: usize) -> Row<'static> {
+    let name = if l.anonymous {
+        Span::styled(truncate(&l.labeller, name_width), dim())
+    } else {
+        Span::raw(truncate(&display_safe(&l.labeller), name_width))
+    };
+    let with_n = |v: Option<f64>, n: usize| {
+        if n == 0 {
+            "—".to_string()
+        } else {
+            format!("{} /{n}", share(v))
+        }
+    };
+    Row::new(vec![
+        Cell::from(name),
+        Cell::from(format!("{:>5}", l.votes)),
+        Cell::from(format!("{:>5}", l.skips)),
+        Cell::from(format!("{:>5}", share(l.hotdog_share))),
+        Cell::from(format!(
+            "{:>9}",
+            with_n(
+                l.agreement_with_others.value,
+                l.agreement_with_others.images
+            )
+        )),
+        Cell::from(format!("{:>5}", rate(l.sensitivity))),
+        Cell::from(format!("{:>5}", rate(l.specificity))),
+        Cell::from(format!(
+            "{:>8}",
+            with_n(l.gold_accuracy.value, l.gold_accuracy.images)
+        )),
+        Cell::from(format!(
+            "{:>5}",
+            l.votes_per_minute
+                .map_or_else(|| "—".to_string(), |v| format!("{v:.1}"))
+        )),
+        Cell::from(short(l.first_answer.as_deref())),
+        Cell::from(short(l.last_answer.as_deref())),
+    ])
+}
+
+fn draw_labellers(frame: &mut Frame, area: Rect, state: &State) {
+    let st = &state.stats;
+    let block = Block::bordered().border_type(BorderType::Rounded);
+    let Some(q) = &st.quality else {
+        let p = ratatui::widgets::Paragraph::new(Line::styled(" computing…", dim()))
+            .block(block.title(" Labellers "));
+        frame.render_widget(p, area);
+        return;
+    };
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(9),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Length(16),
+        Constraint::Length(16),
+    ];
+    let fixed: u16 = 5 + 5 + 5 + 9 + 5 + 5 + 8 + 5 + 16 + 16 + 11 + 2;
+    let name_width = usize::from(area.width.saturating_sub(fixed)).max(6);
+    let rows: Vec<Row> = q
+        .report
+        .labellers
+        .iter()
+        .map(|l| labeller_row(l, name_width))
+        .collect();
+    let header = Row::new(vec![
+        "Labeller",
+        "Votes",
+        "Skips",
+        "  Hot",
+        "vs others",
+        " Sens",
+        " Spec",
+        "    Gold",
+        "/min",
+        "First",
+        "Last",
+    ])
+    .style(Style::new().add_modifier(Modifier::BOLD));
+    let title = format!(
+        " Labellers ({}) · Dawid–Skene, {} iterations ",
+        q.report.labellers.len(),
+        q.report.model.iterations
+    );
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+        .block(block.title(title));
+    let mut selection = TableState::default().with_selected(Some(st.labeller_scroll));
+    frame.render_stateful_widget(table, area, &mut selection);
 }
 
 fn draw_charts(frame: &mut Frame, area: Rect, state: &State, stacked: bool) {
