@@ -47,6 +47,7 @@ fn run_ok(i: &Install, args: &[&str]) -> String {
 fn tui_gold_image_comes_up_in_a_round_and_her_answer_lands() {
     let i = Install::local();
     let gold = "hotdog-03.jpg";
+    i.stats(); // creates (and seeds) the store before the worker and a command race to
     {
         // Someone else's vote makes it done (1 vote per image in this test).
         let _worker = Stop(i.worker());
@@ -89,6 +90,7 @@ fn tui_gold_image_comes_up_in_a_round_and_her_answer_lands() {
 fn tui_review_decides_a_tie_it_leaves_the_list_and_export_shows_it() {
     let i = Install::local();
     let tie = "hotdog-01.jpg";
+    i.stats(); // creates (and seeds) the store before the worker and a command race to
     {
         let _worker = Stop(i.worker());
         run_ok(&i, &["--user", "ann", "label", &format!("{tie}=1")]);
