@@ -102,6 +102,35 @@ pub struct GlobalArgs {
         value_parser = clap::value_parser!(u64).range(1..=1000)
     )]
     pub votes_per_image: Option<u64>,
+    /// Share of each labeller's images that are gold images (known answers) she has not
+    /// answered, mixed into her rounds: `0.1` or `1/10` [default: 1/10]; 0 turns it off.
+    #[arg(
+        long,
+        env = "HOTDOG_GOLD_RATE",
+        global = true,
+        value_name = "RATE",
+        value_parser = parse_share
+    )]
+    pub gold_rate: Option<f64>,
+    /// The review view lists images whose consensus confidence is under this (and ties)
+    /// [default: 0.8].
+    #[arg(
+        long,
+        env = "HOTDOG_REVIEW_BELOW",
+        global = true,
+        value_name = "CONFIDENCE",
+        value_parser = parse_share
+    )]
+    pub review_below: Option<f64>,
+    /// Who may adjudicate in the review view, comma-separated [default: everyone].
+    #[arg(
+        long,
+        env = "HOTDOG_REVIEWERS",
+        global = true,
+        value_name = "NAMES",
+        value_delimiter = ','
+    )]
+    pub reviewers: Option<Vec<String>>,
     /// Where answers wait until the label queue has them (the outbox) [default: the platform state dir].
     #[arg(long, env = "HOTDOG_STATE_DIR", global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -135,10 +164,48 @@ pub struct ConfigFile {
     pub user: Option<String>,
     pub max_image_bytes: Option<u64>,
     pub votes_per_image: Option<u64>,
+    /// A number (`0.1`) or a string (`"1/10"`).
+    pub gold_rate: Option<ShareInFile>,
+    pub review_below: Option<ShareInFile>,
+    pub reviewers: Option<Vec<String>>,
     pub state_dir: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
     pub image_protocol: Option<ImageProtocolChoice>,
     pub colors: Option<ColorsChoice>,
+}
+
+/// A share in the config file: `0.1` or `"1/10"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ShareInFile {
+    Number(f64),
+    Text(String),
+}
+
+/// The gold rate unless configured otherwise: one image in ten.
+pub const DEFAULT_GOLD_RATE: f64 = 0.1;
+/// Images whose consensus confidence is under this are listed for review.
+pub const DEFAULT_REVIEW_BELOW: f64 = 0.8;
+
+/// `0.1`, `10%` or `1/10` → 0.1; anything outside 0..=1 is refused with the forms it takes.
+pub fn parse_share(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = if let Some((a, b)) = t.split_once('/') {
+        match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+            (Ok(a), Ok(b)) if b > 0.0 => Some(a / b),
+            _ => None,
+        }
+    } else if let Some(p) = t.strip_suffix('%') {
+        p.trim().parse::<f64>().ok().map(|p| p / 100.0)
+    } else {
+        t.parse::<f64>().ok()
+    };
+    match value {
+        Some(v) if v.is_finite() && (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "\"{t}\" is not a share between 0 and 1 (write it as 0.1, 10% or 1/10)"
+        )),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +221,8 @@ pub enum ConfigError {
     NoHome,
     #[error("votes-per-image must be between 1 and 1000, not {0}")]
     VotesPerImage(u64),
+    #[error("{key} in the config file: {message}")]
+    Share { key: &'static str, message: String },
 }
 
 /// Queue and bucket names.
@@ -184,6 +253,12 @@ pub struct Settings {
     pub max_image_bytes: u64,
     /// Current votes an image needs before it leaves the labelling pool.
     pub votes_per_image: u64,
+    /// Share of a labeller's images that are gold images she has not answered.
+    pub gold_rate: f64,
+    /// The review view lists images whose confidence is under this (and ties).
+    pub review_below: f64,
+    /// Who may adjudicate; empty: everyone.
+    pub reviewers: Vec<String>,
     /// Holds the outbox of answers not yet accepted by the label queue.
     pub state_dir: PathBuf,
     pub log_file: PathBuf,
@@ -277,6 +352,43 @@ impl Settings {
         if !(1..=1000).contains(&votes_per_image) {
             return Err(ConfigError::VotesPerImage(votes_per_image));
         }
+        let share = |flag: Option<f64>,
+                     file: Option<ShareInFile>,
+                     key: &'static str,
+                     default: f64|
+         -> Result<f64, ConfigError> {
+            if let Some(v) = flag {
+                return Ok(v);
+            }
+            let text = match file {
+                None => return Ok(default),
+                Some(ShareInFile::Number(n)) => n.to_string(),
+                Some(ShareInFile::Text(t)) => t,
+            };
+            parse_share(&text).map_err(|message| ConfigError::Share { key, message })
+        };
+        let gold_rate = share(
+            args.gold_rate,
+            file.gold_rate,
+            "gold-rate",
+            DEFAULT_GOLD_RATE,
+        )?;
+        let review_below = share(
+            args.review_below,
+            file.review_below,
+            "review-below",
+            DEFAULT_REVIEW_BELOW,
+        )?;
+        let reviewers: Vec<String> = args
+            .reviewers
+            .clone()
+            .or(file.reviewers)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.trim())
+            .filter(|r| !r.is_empty())
+            .map(crate::domain::names::labeller_name)
+            .collect();
         let pick = |a: &Option<String>, f: Option<String>, d: &str| {
             a.clone().or(f).unwrap_or_else(|| d.to_string())
         };
@@ -304,6 +416,9 @@ impl Settings {
                 .or(file.max_image_bytes)
                 .unwrap_or(DEFAULT_MAX_IMAGE_BYTES),
             votes_per_image,
+            gold_rate,
+            review_below,
+            reviewers,
             state_dir,
             log_file,
             image_protocol: args
@@ -360,6 +475,39 @@ mod tests {
         let zero: ConfigFile = toml::from_str("votes-per-image = 0\n").unwrap();
         let e = Settings::merge(&args, zero).unwrap_err().to_string();
         assert!(e.contains("between 1 and 1000"), "{e}");
+    }
+
+    #[test]
+    fn gold_rate_review_below_and_reviewers() {
+        let args = GlobalArgs {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let d = Settings::merge(&args, ConfigFile::default()).unwrap();
+        assert_eq!((d.gold_rate, d.review_below), (0.1, 0.8));
+        assert!(d.reviewers.is_empty());
+        let file: ConfigFile = toml::from_str(
+            "gold-rate = \"1/20\"\nreview-below = 0.9\nreviewers = [\"ann\", \" bob \"]\n",
+        )
+        .unwrap();
+        let s = Settings::merge(&args, file.clone()).unwrap();
+        assert_eq!((s.gold_rate, s.review_below), (0.05, 0.9));
+        assert_eq!(s.reviewers, vec!["ann".to_string(), "bob".to_string()]);
+        let flag = GlobalArgs {
+            gold_rate: Some(0.0),
+            reviewers: Some(vec!["cat".into()]),
+            ..args.clone()
+        };
+        let s = Settings::merge(&flag, file).unwrap();
+        assert_eq!(s.gold_rate, 0.0);
+        assert_eq!(s.reviewers, vec!["cat".to_string()]);
+        let bad: ConfigFile = toml::from_str("gold-rate = 3\n").unwrap();
+        let e = Settings::merge(&args, bad).unwrap_err().to_string();
+        assert!(e.contains("gold-rate") && e.contains("1/10"), "{e}");
+        assert_eq!(parse_share("10%"), Ok(0.1));
+        assert_eq!(parse_share("1/4"), Ok(0.25));
+        assert!(parse_share("1/0").is_err() && parse_share("-0.1").is_err());
+        assert!(parse_share("NaN").is_err());
     }
 
     #[test]

@@ -6,7 +6,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{
-    Overlay, State, Tab, compute, detail, label, layout, shell, stats, status, upload, worker,
+    Overlay, State, Tab, compute, detail, label, layout, review, shell, stats, status, upload,
+    worker,
 };
 
 /// Draws the whole screen.
@@ -36,5 +37,6 @@ fn draw_overlay(frame: &mut Frame, body: Rect, state: &State) {
         Overlay::ErrorLog { scroll } => shell::error_log::draw(frame, body, state, *scroll),
         Overlay::Upload(_) => upload::view::draw(frame, body, state),
         Overlay::Detail(view) => detail::view::draw(frame, state, view),
+        Overlay::Review => review::view::draw(frame, state),
     }
 }

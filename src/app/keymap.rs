@@ -114,6 +114,9 @@ pub enum Command {
     CycleSort,
     Export,
     CycleExportFormat,
+    OpenReview,
+    // Review view
+    Decide(Vote),
     ToggleLabellers,
     // Worker tab
     TogglePause,
@@ -200,6 +203,7 @@ pub static STATS: &[Binding] = &[
     bind(&[ch('s')], Command::CycleSort, "cycle the sort key", "sort"),
     bind(&[ch('e')], Command::Export, "export the statistics to a file", "export"),
     bind(&[ch('f')], Command::CycleExportFormat, "switch the export format (CSV / JSONL)", "format"),
+    bind(&[ch('r')], Command::OpenReview, "review the contested images (ties, low confidence)", "review"),
     bind(&[ch('l')], Command::ToggleLabellers, "show the labeller table / the image table", "labellers"),
     bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "select the row above", ""),
     bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "select the row below", ""),
@@ -237,6 +241,19 @@ pub static DETAIL: &[Binding] = &[
     bind(&[key(KeyCode::Esc), ch('q'), key(KeyCode::Enter)], Command::Close, "close", "close"),
     bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "scroll the answers up", ""),
     bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "scroll the answers down", "scroll"),
+    bind(&[ctrl('c')], Command::ForceQuit, "quit", ""),
+];
+
+/// The review view (contested images, `r` on the Stats tab).
+#[rustfmt::skip]
+pub static REVIEW: &[Binding] = &[
+    bind(&[ch('1')], Command::Decide(Vote::HotDog), "decide: hot dog (reviewers only)", "hot dog"),
+    bind(&[ch('0')], Command::Decide(Vote::NotHotDog), "decide: not a hot dog (reviewers only)", "not"),
+    bind(&[key(KeyCode::Up), ch('k')], Command::ScrollUp, "select the image above", ""),
+    bind(&[key(KeyCode::Down), ch('j')], Command::ScrollDown, "select the image below", "select"),
+    bind(&[key(KeyCode::PageUp)], Command::PageUp, "page up", ""),
+    bind(&[key(KeyCode::PageDown)], Command::PageDown, "page down", ""),
+    bind(&[key(KeyCode::Esc), ch('q')], Command::Close, "close", "close"),
     bind(&[ctrl('c')], Command::ForceQuit, "quit", ""),
 ];
 

@@ -5,7 +5,9 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keymap::{self, Command};
 use super::upload::UploadPrompt;
-use super::{Effect, Overlay, State, Tab, compute, detail, label, shell, stats, upload, worker};
+use super::{
+    Effect, Overlay, State, Tab, compute, detail, label, review, shell, stats, upload, worker,
+};
 
 /// Handles one key event (presses only: releases and repeats would double a vote).
 pub fn update_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
@@ -17,6 +19,7 @@ pub fn update_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
         Overlay::Help { .. } | Overlay::ErrorLog { .. } => return shell::overlay_key(state, &ev),
         Overlay::Upload(_) => return upload::keys::on_key(state, &ev),
         Overlay::Detail(_) => return detail::keys::on_key(state, &ev),
+        Overlay::Review => return review::keys::on_key(state, &ev),
         Overlay::None => {}
     }
     if let Some(cmd) = keymap::lookup(keymap::GLOBAL, &ev) {

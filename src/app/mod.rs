@@ -15,6 +15,7 @@ mod update;
 pub mod compute;
 pub mod detail;
 pub mod label;
+pub mod review;
 pub mod stats;
 pub mod status;
 pub mod upload;
@@ -89,6 +90,9 @@ pub enum Overlay {
     /// One image large with every answer in its label file (Enter on a Stats row). Boxed:
     /// it holds the image's whole summary, far larger than the other overlays.
     Detail(Box<detail::DetailView>),
+    /// The contested images, for a reviewer to decide (`r` on the Stats tab); its state is
+    /// `State::review`, kept while closed so decisions on their way are remembered.
+    Review,
 }
 
 /// Everything the screen shows; owned by the UI task alone.
@@ -101,6 +105,7 @@ pub struct State {
     pub label: label::LabelState,
     pub compute: compute::ComputeState,
     pub stats: stats::StatsState,
+    pub review: review::ReviewState,
     pub worker: worker::WorkerPanel,
     /// Set once quitting starts: the moment it gives up waiting.
     pub quit_deadline: Option<Instant>,
@@ -143,6 +148,9 @@ pub enum Action {
         request: u64,
         result: Result<RoundChoice, BackendError>,
     },
+    /// The gold images as the round picker last read them: a prefetched one is shown even
+    /// when it has the votes it needs (she has not answered it).
+    GoldImages(Vec<String>),
     /// The outbox is open at this path, or cannot be written (why).
     OutboxReady(Result<String, String>),
     /// An answer given: written to the outbox (`Ok`), or not (`Err`: it is sent straight).
@@ -169,6 +177,15 @@ pub enum Action {
         result: Result<detail::Loaded, BackendError>,
     },
     DetailEncoded {
+        request: u64,
+        size: Size,
+        result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
+    },
+    ReviewLoaded {
+        request: u64,
+        result: Result<detail::Loaded, BackendError>,
+    },
+    ReviewEncoded {
         request: u64,
         size: Size,
         result: Result<label::picture_cache::Encoded, label::picture_cache::PictureError>,
@@ -262,6 +279,16 @@ pub enum Effect {
         image: Arc<DynamicImage>,
         size: Size,
     },
+    /// Load a contested image and its label file for the review view.
+    LoadReview {
+        request: u64,
+        image: String,
+    },
+    EncodeReview {
+        request: u64,
+        image: Arc<DynamicImage>,
+        size: Size,
+    },
     /// (image, answer id) pairs to look for in the label files.
     WatchAnswers(Vec<(String, String)>),
     RefreshStats,
@@ -303,6 +330,7 @@ impl State {
             label: label::LabelState::new(),
             compute: compute::ComputeState::default(),
             stats: stats::StatsState::default(),
+            review: review::ReviewState::new(user),
             worker: worker::WorkerPanel::new(worker_enabled),
             quit_deadline: None,
             exit: None,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use ratatui::layout::Size;
 
 use super::{
-    Action, Effect, Overlay, State, Tab, compute, detail, label, stats, update_key, upload,
+    Action, Effect, Overlay, State, Tab, compute, detail, label, review, stats, update_key, upload,
 };
 use crate::backend::BackendError;
 use crate::domain::messages::ImageAnswer;
@@ -21,6 +21,7 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.apply_layout();
             let mut effects = state.label.want_images();
             effects.extend(detail::resized(state));
+            effects.extend(review::resized(state));
             effects
         }
         Action::Tick(now) => tick(state, now),
@@ -32,6 +33,11 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             at,
         } => stats_refreshed(state, images, image_names, changed, at),
         Action::RoundPicked { request, result } => round_picked(state, request, result),
+        Action::GoldImages(gold) => {
+            state.label.gold = gold.into_iter().collect();
+            state.dirty = false;
+            Vec::new()
+        }
         Action::OutboxReady(result) => {
             outbox_ready(state, result);
             Vec::new()
@@ -59,6 +65,15 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = detail::encoded(state, request, size, result);
             Vec::new()
         }
+        Action::ReviewLoaded { request, result } => review::loaded(state, request, result),
+        Action::ReviewEncoded {
+            request,
+            size,
+            result,
+        } => {
+            state.dirty = review::encoded(state, request, size, result);
+            Vec::new()
+        }
         Action::QualityComputed {
             computation,
             report,
@@ -66,8 +81,10 @@ pub(super) fn apply(state: &mut State, action: Action) -> Vec<Effect> {
         } => {
             if !state.stats.set_quality(computation, *report, gold_problem) {
                 state.dirty = false;
+                return Vec::new();
             }
-            Vec::new()
+            // The confidences changed: the review list follows.
+            review::refreshed(state)
         }
         Action::StatsFailed(e) => {
             stats_failed(state, e);
@@ -163,9 +180,10 @@ fn stats_refreshed(
             .status
             .info("The store answers again; statistics are live.");
     }
-    let effects = state.label.store_listed(&images, &image_names);
+    let mut effects = state.label.store_listed(&images, &image_names);
     state.stats.set_images(images, at);
     state.stats.progress = state.label.progress;
+    effects.extend(review::refreshed(state));
     effects
 }
 

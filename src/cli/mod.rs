@@ -20,6 +20,7 @@ mod argv;
 mod dataset;
 mod docs;
 mod doctor;
+mod gold;
 
 #[derive(Debug, Parser)]
 #[command(name = "hotdog-tui", version, about = "Label hot-dog training images in the terminal, and run the queue-backed compute service.", long_about = None)]
@@ -101,6 +102,12 @@ pub enum Command {
         /// Dawid–Skene posterior, 1 for decided and gold images).
         #[arg(long, value_name = "P", value_parser = dataset::parse_confidence)]
         min_confidence: Option<f64>,
+    },
+    /// Gold images (known answers), mixed into labellers' rounds at --gold-rate:
+    /// `set IMAGE=VOTE…`, `list [--json]`, `rm IMAGE…`.
+    Gold {
+        #[command(subcommand)]
+        action: gold::GoldAction,
     },
     /// Answers kept locally until the label queue accepts them: `show` lists them, `flush` sends them.
     Outbox {
@@ -284,6 +291,7 @@ async fn run_command(settings: &Settings, cmd: Command) -> anyhow::Result<ExitCo
             dataset::export(settings, format, output, filter).await
         }
         Command::Outbox { action } => dataset::outbox(settings, action).await,
+        Command::Gold { action } => gold::run(settings, action).await,
         Command::ImportOriginal(args) => dataset::import_original(settings, args).await,
         Command::Setup { prune } => setup(settings, prune).await,
         Command::Worker { pollers } => worker(settings, pollers).await,

@@ -32,12 +32,15 @@ pub struct ImageAnswer {
 
 /// One labeller's answers, as sent to the label queue. Version 1 carries votes only
 /// (`vote`: 1 or 0) and is what vote-only submissions still use, so workers of the
-/// previous release keep writing them; version 2 carries any kind (`answer`: the line
-/// format's first field, `1`, `0` or `s`).
+/// previous release keep writing them; version 2 carries votes and skips (`answer`: the
+/// line format's first field, `1`, `0` or `s`); version 3 is version 2 that may also carry
+/// a reviewer's adjudication (`!1`, `!0`), used only by messages that hold one, so a
+/// worker that cannot write adjudications refuses the message whole (to the dead-letter
+/// queue) rather than half-reading it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelSubmission {
-    /// Format version, 1 or 2.
+    /// Format version, 1 to 3.
     pub v: u32,
     pub labeller: String,
     pub answers: Vec<SubmittedAnswer>,
@@ -50,7 +53,7 @@ pub struct SubmittedAnswer {
     /// Version 1: 1 = hot dog, 0 = not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vote: Option<u8>,
-    /// Version 2: the answer kind's code (`1`, `0`, `s`).
+    /// Versions 2 and 3: the answer kind's code (`1`, `0`, `s`; version 3 also `!1`, `!0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
     pub answer_id: String,
@@ -61,13 +64,13 @@ pub struct SubmittedAnswer {
 pub enum SubmissionError {
     #[error("the label message is not valid JSON of the expected shape: {0}")]
     Schema(String),
-    #[error("the label message has version {0}; this worker reads versions 1 and 2")]
+    #[error("the label message has version {0}; this worker reads versions 1 to 3")]
     Version(u32),
     #[error("the label message has no answers")]
     NoAnswers,
     #[error("vote {0} for \"{1}\" is not 0 or 1")]
     BadVote(u8, String),
-    #[error("answer \"{0}\" for \"{1}\" is not 1, 0 or s")]
+    #[error("answer \"{0}\" for \"{1}\" is not 1, 0 or s (nor, in version 3, !1 or !0)")]
     BadAnswer(String, String),
     #[error("an answer has an empty image name or answer id")]
     MissingField,
@@ -77,11 +80,19 @@ pub const MAX_ANSWERS_PER_SUBMISSION: usize = 100;
 
 impl LabelSubmission {
     /// One labeller's answers (their `labeller` fields are not used: the message names her
-    /// once). Version 1 when they are all votes, else version 2.
+    /// once). Version 1 when they are all votes, version 3 when one is an adjudication,
+    /// else version 2.
     pub fn new(labeller: &str, answers: &[ImageAnswer]) -> LabelSubmission {
         let all_votes = answers.iter().all(|a| a.answer.kind.vote().is_some());
+        let adjudicates = answers
+            .iter()
+            .any(|a| a.answer.kind.adjudication().is_some());
         LabelSubmission {
-            v: if all_votes { 1 } else { 2 },
+            v: match (all_votes, adjudicates) {
+                (true, _) => 1,
+                (false, false) => 2,
+                (false, true) => 3,
+            },
             labeller: labeller.to_string(),
             answers: answers
                 .iter()
@@ -106,7 +117,7 @@ impl LabelSubmission {
     pub fn decode(body: &str) -> Result<Vec<ImageAnswer>, SubmissionError> {
         let s: LabelSubmission = serde_json::from_str(body)
             .map_err(|e| SubmissionError::Schema(truncate(&e.to_string())))?;
-        if s.v != 1 && s.v != 2 {
+        if !(1..=3).contains(&s.v) {
             return Err(SubmissionError::Version(s.v));
         }
         if s.answers.is_empty() {
@@ -136,6 +147,9 @@ impl LabelSubmission {
                         .ok_or_else(|| {
                             SubmissionError::BadAnswer(truncate(code), truncate(&a.image))
                         })?,
+                    (3, None, Some(code)) => AnswerKind::from_code(code).ok_or_else(|| {
+                        SubmissionError::BadAnswer(truncate(code), truncate(&a.image))
+                    })?,
                     _ => {
                         return Err(SubmissionError::Schema(format!(
                             "version {} answers carry `{}`",
@@ -211,6 +225,28 @@ mod tests {
     }
 
     #[test]
+    fn adjudications_travel_in_version_3() {
+        let answers = [
+            given("1.jpg", AnswerKind::Adjudication(Vote::HotDog), "a"),
+            given("2.jpg", AnswerKind::Skip, "b"),
+            given("3.jpg", AnswerKind::Vote(Vote::NotHotDog), "c"),
+        ];
+        let body = serde_json::to_string(&LabelSubmission::new("ann", &answers)).unwrap();
+        assert!(body.starts_with(r#"{"v":3,"#), "{body}");
+        assert!(body.contains(r#""answer":"!1""#), "{body}");
+        assert_eq!(LabelSubmission::decode(&body).unwrap(), answers.to_vec());
+        // Votes and skips alone keep their versions.
+        let plain = LabelSubmission::new("ann", &answers[1..]);
+        assert_eq!(plain.v, 2);
+        assert!(matches!(
+            LabelSubmission::decode(
+                r#"{"v":3,"labeller":"a","answers":[{"image":"x","answer":"!2","answer_id":"i","at":"t"}]}"#
+            ),
+            Err(SubmissionError::BadAnswer(_, _))
+        ));
+    }
+
+    #[test]
     fn bad_submissions_are_refused() {
         assert!(matches!(
             LabelSubmission::decode("garbage"),
@@ -225,8 +261,8 @@ mod tests {
             Err(SubmissionError::NoAnswers)
         );
         assert_eq!(
-            LabelSubmission::decode(r#"{"v":3,"labeller":"a","answers":[]}"#),
-            Err(SubmissionError::Version(3))
+            LabelSubmission::decode(r#"{"v":4,"labeller":"a","answers":[]}"#),
+            Err(SubmissionError::Version(4))
         );
         assert!(matches!(
             LabelSubmission::decode(

@@ -13,6 +13,7 @@ pub mod names;
 pub mod numbers;
 pub mod original;
 pub mod quality;
+pub mod review;
 pub mod sampling;
 pub mod stats;
 

@@ -3,6 +3,10 @@
 //! images held by other labellers (claims) count as votes on their way, so labellers at
 //! work together do not all get the last images; among the rest, fewest votes first,
 //! random among equals. When nothing is left for her, `NothingLeft` says why, in figures.
+//!
+//! Gold images (known answers, `domain::gold`) are not in that pool: `mix_gold` puts the
+//! ones she has not answered into her rounds at the gold rate, done or not, at random
+//! places, so they look like any other image.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -141,6 +145,61 @@ pub fn choose_round(
     // Stable: the shuffle decides the order among equals.
     open.sort_by_key(|p| p.votes + p.held_by_others);
     RoundChoice::Round(open.iter().take(n).map(|p| p.name.clone()).collect())
+}
+
+/// The gold images labeller `me` may still be shown: not answered by her (in the files or
+/// sent and not yet written), not in `exclude` (on her screen), sorted by name.
+pub fn open_gold<'a>(
+    gold: impl IntoIterator<Item = &'a String>,
+    summaries: &HashMap<String, ImageSummary>,
+    me: &str,
+    answered_not_yet_written: &HashSet<String>,
+    exclude: &HashSet<String>,
+) -> Vec<String> {
+    let mut open: Vec<String> = gold
+        .into_iter()
+        .filter(|g| {
+            !summaries.get(*g).is_some_and(|s| s.answered_by(me))
+                && !answered_not_yet_written.contains(*g)
+                && !exclude.contains(*g)
+        })
+        .cloned()
+        .collect();
+    open.sort();
+    open.dedup();
+    open
+}
+
+/// A round with gold images mixed in: each place of `round` (picked from the ordinary
+/// pool) is first given, with probability `rate`, to one of `gold` (distinct, at random)
+/// while any is left. The ordinary images keep their order around them; a round never
+/// ends in gold images alone after the ordinary ones ran out, and the round keeps its
+/// length (ordinary images pushed out are not shown: they stay in the pool).
+pub fn mix_gold(
+    round: Vec<String>,
+    gold: &[String],
+    rate: f64,
+    rng: &mut fastrand::Rng,
+) -> Vec<String> {
+    if gold.is_empty() || rate <= 0.0 || round.is_empty() {
+        return round;
+    }
+    let mut gold: Vec<&String> = gold.iter().filter(|g| !round.contains(g)).collect();
+    let n = round.len();
+    let mut ordinary = round.into_iter();
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        if !gold.is_empty() && rng.f64() < rate {
+            let g = gold.swap_remove(rng.usize(..gold.len()));
+            out.push(g.clone());
+            continue;
+        }
+        match ordinary.next() {
+            Some(o) => out.push(o),
+            None => break,
+        }
+    }
+    out
 }
 
 /// Images with `votes_per_image` current votes, of all listed.
@@ -357,6 +416,89 @@ mod tests {
             held.to_string().contains("being labelled by others"),
             "{held}"
         );
+    }
+
+    fn gold_names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("gold-{i}.jpg")).collect()
+    }
+
+    #[test]
+    fn gold_is_mixed_in_at_the_rate() {
+        let gold = gold_names(10_000);
+        let mut rng = fastrand::Rng::with_seed(42);
+        let (mut shown, mut golden) = (0usize, 0usize);
+        for r in 0..2_000 {
+            let round: Vec<String> = (0..4).map(|i| format!("{r}-{i}.jpg")).collect();
+            let mixed = mix_gold(round, &gold, 0.1, &mut rng);
+            assert_eq!(mixed.len(), 4);
+            shown += mixed.len();
+            golden += mixed.iter().filter(|m| m.starts_with("gold-")).count();
+        }
+        let share = golden as f64 / shown as f64;
+        assert!((0.09..0.11).contains(&share), "{share}");
+        // Off, or nothing to mix: the round as picked.
+        let round = names(4);
+        assert_eq!(mix_gold(round.clone(), &gold, 0.0, &mut rng), round);
+        assert_eq!(mix_gold(round.clone(), &[], 1.0, &mut rng), round);
+    }
+
+    #[test]
+    fn gold_mixing_is_deterministic_with_a_seed_and_never_repeats() {
+        let gold = gold_names(3);
+        let run = |seed| {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            (0..20)
+                .map(|r| {
+                    let round: Vec<String> = (0..4).map(|i| format!("{r}-{i}.jpg")).collect();
+                    mix_gold(round, &gold, 0.5, &mut rng)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+        for round in run(7) {
+            let distinct: HashSet<&String> = round.iter().collect();
+            assert_eq!(distinct.len(), round.len(), "{round:?}");
+            assert!(round.iter().filter(|i| i.starts_with("gold-")).count() <= 3);
+        }
+        // Every place gold, and more gold than places: a whole round of distinct gold.
+        let mut rng = fastrand::Rng::with_seed(1);
+        let all = mix_gold(names(4), &gold_names(8), 1.0, &mut rng);
+        assert!(all.iter().all(|i| i.starts_with("gold-")), "{all:?}");
+        // The ordinary images ran out: no gold after them.
+        let mut rng = fastrand::Rng::with_seed(1);
+        let short = mix_gold(vec!["a.jpg".into()], &gold_names(8), 0.0001, &mut rng);
+        assert_eq!(short, vec!["a.jpg".to_string()]);
+    }
+
+    #[test]
+    fn only_gold_she_has_not_answered_is_open() {
+        let mut summaries = HashMap::new();
+        summaries.insert(
+            "g1.jpg".to_string(),
+            summary(&[("ann", AnswerKind::Vote(Vote::HotDog))]),
+        );
+        summaries.insert("g2.jpg".to_string(), summary(&[("ann", AnswerKind::Skip)]));
+        // Done for everyone else (three votes), never answered by her: still open to her.
+        summaries.insert(
+            "g3.jpg".to_string(),
+            summary(&[
+                ("a", AnswerKind::Vote(Vote::HotDog)),
+                ("b", AnswerKind::Vote(Vote::HotDog)),
+                ("c", AnswerKind::Vote(Vote::HotDog)),
+            ]),
+        );
+        let gold: Vec<String> = ["g1.jpg", "g2.jpg", "g3.jpg", "g4.jpg", "g5.jpg", "g6.jpg"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let sent = HashSet::from(["g4.jpg".to_string()]);
+        let shown = HashSet::from(["g5.jpg".to_string()]);
+        assert_eq!(
+            open_gold(&gold, &summaries, "ann", &sent, &shown),
+            vec!["g3.jpg".to_string(), "g6.jpg".to_string()]
+        );
+        assert_eq!(open_gold(&gold, &summaries, "bob", &sent, &shown).len(), 4);
     }
 
     #[test]

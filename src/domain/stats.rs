@@ -113,6 +113,8 @@ impl ImageStats {
         s.skips = summary.skips;
         s.done = summary.is_done(votes_per_image);
         s.last_answer_at = summary.last_answer_at.clone();
+        // A fact of the file, known without the quality model (the review view needs it).
+        s.adjudicated = summary.adjudication.is_some();
         s
     }
 

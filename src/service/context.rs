@@ -27,6 +27,12 @@ pub struct AppContext {
     pub max_image_bytes: u64,
     /// Current votes an image needs before it leaves the labelling pool.
     pub votes_per_image: u64,
+    /// Share of a labeller's images that are gold images she has not answered.
+    pub gold_rate: f64,
+    /// The review view lists images whose confidence is under this (and ties).
+    pub review_below: f64,
+    /// Who may adjudicate in the review view; empty: everyone.
+    pub reviewers: Vec<String>,
     /// Holds the outbox (`service::outbox`).
     pub state_dir: std::path::PathBuf,
 }
@@ -137,6 +143,9 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
         user: settings.user.clone(),
         max_image_bytes: settings.max_image_bytes,
         votes_per_image: settings.votes_per_image,
+        gold_rate: settings.gold_rate,
+        review_below: settings.review_below,
+        reviewers: settings.reviewers.clone(),
         state_dir: settings.state_dir.clone(),
     };
     report.new_store = fresh;

@@ -10,9 +10,9 @@ use futures::StreamExt;
 
 use crate::backend::{BackendError, Fetched, ObjectStore, PutCondition};
 use crate::domain::claims::{self, CLAIM_TTL_MS, CLAIMS, Claim};
-use crate::domain::sampling::{ROUND_SIZE, RoundChoice, choose_round, pool};
+use crate::domain::sampling::{ROUND_SIZE, RoundChoice, choose_round, mix_gold, open_gold, pool};
 use crate::service::context::AppContext;
-use crate::service::statistics::StatsCache;
+use crate::service::statistics::{GoldCache, StatsCache};
 
 const PARALLEL_FETCHES: usize = 16;
 
@@ -88,6 +88,10 @@ pub struct RoundPicker {
     rng: fastrand::Rng,
     /// Images in her claims file now, with when each was first claimed.
     held: HashMap<String, i64>,
+    /// The gold answers, refreshed with each pick.
+    gold_cache: GoldCache,
+    /// The gold images (known answers), as last read.
+    gold: HashSet<String>,
 }
 
 impl RoundPicker {
@@ -97,7 +101,33 @@ impl RoundPicker {
             claims: ClaimsCache::default(),
             rng: fastrand::Rng::with_seed(seed),
             held: HashMap::new(),
+            gold_cache: GoldCache::default(),
+            gold: HashSet::new(),
         }
+    }
+
+    /// The gold images as last read (mixed into rounds; see `domain::sampling::mix_gold`).
+    pub fn gold(&self) -> &HashSet<String> {
+        &self.gold
+    }
+
+    /// Reads the gold answers again if they changed. An unreadable gold object mixes no
+    /// gold in (and is logged once): rounds go on.
+    async fn refresh_gold(&mut self, store: &dyn ObjectStore) -> Result<(), BackendError> {
+        let had_problem = self.gold_cache.problem().is_some();
+        self.gold_cache.refresh(store).await?;
+        if let Some(problem) = self.gold_cache.problem()
+            && !had_problem
+        {
+            tracing::warn!("{problem}; no gold images are mixed into rounds until it is fixed");
+        }
+        self.gold = self
+            .gold_cache
+            .gold()
+            .iter()
+            .map(|(image, _)| image.to_string())
+            .collect();
+        Ok(())
     }
 
     /// Refreshes the label files and claims, picks up to `ROUND_SIZE` images for
@@ -117,6 +147,7 @@ impl RoundPicker {
         // answer in the file, so whatever was dropped before the claims were read is in
         // the files read after. Read together, an answer could slip between the two.
         self.claims.refresh(store).await?;
+        self.refresh_gold(store).await?;
         self.stats.refresh(ctx).await?;
         let choice = self.choose(ctx, exclude, answered_not_written, ROUND_SIZE);
         let RoundChoice::Round(mut picked) = choice else {
@@ -133,6 +164,10 @@ impl RoundPicker {
         let yielded: Vec<String> = picked
             .iter()
             .filter(|image| {
+                // Gold images need no votes: anyone who has not answered one may.
+                if self.gold.contains(*image) {
+                    return false;
+                }
                 let summary = summaries.get(*image);
                 let votes = summary.map_or(0, |s| s.vote_count());
                 let room = ctx.votes_per_image.saturating_sub(votes);
@@ -185,7 +220,28 @@ impl RoundPicker {
             answered_not_written,
             now_ms(),
         );
-        choose_round(&pool, ctx.votes_per_image, exclude, n, &mut self.rng)
+        // Gold images come only through `mix_gold`, at the gold rate.
+        let mut ordinary_exclude = exclude.clone();
+        ordinary_exclude.extend(self.gold.iter().cloned());
+        let choice = choose_round(
+            &pool,
+            ctx.votes_per_image,
+            &ordinary_exclude,
+            n,
+            &mut self.rng,
+        );
+        let RoundChoice::Round(round) = choice else {
+            return choice;
+        };
+        let listed: HashSet<String> = self.stats.image_names().into_iter().collect();
+        let gold = open_gold(
+            self.gold.iter().filter(|g| listed.contains(*g)),
+            self.stats.summaries(),
+            &ctx.user,
+            answered_not_written,
+            exclude,
+        );
+        RoundChoice::Round(mix_gold(round, &gold, ctx.gold_rate, &mut self.rng))
     }
 
     /// Claims `keep`, `picked`, and her answers still on their way to the files (others

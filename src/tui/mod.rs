@@ -160,6 +160,8 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
         Instant::now(),
     );
     state.label.votes_per_image = ctx.votes_per_image;
+    state.review.below = ctx.review_below;
+    state.review.reviewers = ctx.reviewers.clone();
     state.pictures = choice.summary();
     let mut runner = EffectRunner::start(ctx, tx.clone(), renderer, worker);
     // kitty pictures placed directly stay until deleted: those that leave the screen are.

@@ -9,6 +9,7 @@ mod common;
 mod aws;
 mod contract;
 mod dataset;
+mod gold;
 mod guarantees;
 mod index;
 mod outages;

@@ -664,3 +664,93 @@ fn dataset_run_8_labellers_40_images_local() {
 fn dataset_run_8_labellers_40_images_aws() {
     dataset_run(Install::aws());
 }
+
+/// `gold set | list | rm`: known answers round-trip through the bucket object; unknown
+/// images, skips, bad spellings and removing what is not gold are refused with a sentence
+/// and change nothing.
+fn gold_commands(i: Install) {
+    let list = |i: &Install| -> serde_json::Value {
+        let out = i.run(&["gold", "list", "--json"]);
+        assert!(out.status.success(), "{:?}", text(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let out = i.run(&["gold", "list"]);
+    assert!(
+        text(&out).0.contains("no gold images yet"),
+        "{:?}",
+        text(&out)
+    );
+    assert_eq!(list(&i)["count"], 0);
+
+    let out = i.run(&["gold", "set", "hotdog-01.jpg=1", "other-01.jpg=0"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout} {stderr}");
+    assert!(stdout.contains("hotdog-01.jpg\t1 (new)"), "{stdout}");
+    assert!(stdout.contains("2 gold images"), "{stdout}");
+    // Setting again replaces, and says what it was.
+    let out = i.run(&["gold", "set", "other-01.jpg=1"]);
+    assert!(
+        text(&out).0.contains("other-01.jpg\t1 (was not hot dog)"),
+        "{:?}",
+        text(&out)
+    );
+    let v = list(&i);
+    assert_eq!(v["count"], 2);
+    assert_eq!(v["gold"][0]["image"], "hotdog-01.jpg");
+    assert_eq!(v["gold"][1]["vote"], "1");
+    let plain = text(&i.run(&["gold", "list"])).0;
+    assert!(plain.contains("other-01.jpg\t1\thot dog"), "{plain}");
+
+    for (args, says) in [
+        (
+            vec!["gold", "set", "nope.jpg=1", "hotdog-02.jpg=0"],
+            "unknown image nope.jpg: nothing was set",
+        ),
+        (
+            vec!["gold", "set", "hotdog-02.jpg=skip"],
+            "a skip is not a known answer",
+        ),
+        (
+            vec!["gold", "set", "hotdog-02.jpg=yes"],
+            "must be 1 (hot dog), 0",
+        ),
+        (vec!["gold", "set", "hotdog-02.jpg"], "is not IMAGE=VOTE"),
+        (
+            vec!["gold", "set", "hotdog-02.jpg=1", "hotdog-02.jpg=0"],
+            "named twice",
+        ),
+        (
+            vec!["gold", "rm", "hotdog-01.jpg", "hotdog-02.jpg"],
+            "not gold image: hotdog-02.jpg: nothing was removed",
+        ),
+    ] {
+        let out = i.run(&args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert_eq!(list(&i)["count"], 2, "nothing changed");
+    // Usage errors are clap's: exit 2.
+    assert_eq!(i.run(&["gold", "set"]).status.code(), Some(2));
+
+    let out = i.run(&["gold", "rm", "hotdog-01.jpg"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(
+        text(&out).0.contains("removed hotdog-01.jpg"),
+        "{:?}",
+        text(&out)
+    );
+    let v = list(&i);
+    assert_eq!(v["count"], 1);
+    assert_eq!(v["gold"][0]["image"], "other-01.jpg");
+}
+
+#[test]
+fn gold_commands_local() {
+    gold_commands(Install::local());
+}
+
+#[test]
+fn gold_commands_aws() {
+    gold_commands(Install::aws());
+}

@@ -72,6 +72,9 @@ pub async fn app_context(backend: Backend, user: &str) -> AppContext {
         user: user.to_string(),
         max_image_bytes: 10 * 1024 * 1024,
         votes_per_image: 3,
+        gold_rate: 0.1,
+        review_below: 0.8,
+        reviewers: Vec::new(),
         state_dir: std::env::temp_dir().join(format!(
             "hotdog-test-state-{}",
             uuid::Uuid::new_v4().simple()

@@ -10,6 +10,7 @@ mod support;
 
 mod e2e;
 mod labelling;
+mod quality;
 mod real_terminals;
 mod snapshots;
 mod terminal_setup;
@@ -17,5 +18,6 @@ mod tmux;
 mod update_compute;
 mod update_label;
 mod update_panels;
+mod update_review;
 mod update_shell;
 mod update_upload;

@@ -510,3 +510,117 @@ fn a_late_quality_result_is_dropped_and_new_statistics_keep_the_figures() {
         .cloned();
     assert_eq!(before, after);
 }
+
+/// The review view on a tie: the list (one decision on its way), the picture large, every
+/// current vote, and what 1 / 0 do — or, for someone who is not a reviewer, why not.
+fn review_state(reviewers: &[&str]) -> State {
+    use hotdog_tui::app::detail::{AnswerRow, Loaded};
+    use hotdog_tui::domain::label_file::{ImageSummary, LabelFile, resolve};
+    let mut s = state();
+    s.review.reviewers = reviewers.iter().map(|r| r.to_string()).collect();
+    press(&mut s, KeyCode::F(3));
+    let images = vec![
+        image("01-hotdog.jpg", 3, 0),
+        image("02-contested.jpg", 2, 2),
+        image("03-split.png", 1, 1),
+        image("04-other.webp", 1, 1),
+    ];
+    let image_names = images.iter().map(|i| i.image.clone()).collect();
+    let at = s.now;
+    update(
+        &mut s,
+        Action::StatsRefreshed {
+            images,
+            image_names,
+            changed: true,
+            at,
+        },
+    );
+    let effects = ch(&mut s, 'r');
+    let Some(Effect::LoadReview { request, image }) = effects.first().cloned() else {
+        panic!("loads the first contested image: {effects:?}");
+    };
+    assert_eq!(image, "02-contested.jpg");
+    let file = b"1\t2026-12-01T07:00:00.000Z\tann\ta1\n0\t2026-12-01T07:01:00Z\tbob\tb1\n1\t2026-12-01T07:02:00Z\tcat\tc1\n0\t2026-12-01T07:03:00Z\tdan\td1\n1\t2026-12-01T06:59:00Z\tbob\tb0\n";
+    let parsed = LabelFile::parse(file);
+    let rows = parsed
+        .lines
+        .iter()
+        .zip(resolve(&parsed))
+        .map(|(l, standing)| AnswerRow {
+            labeller: l.labeller().map(str::to_string),
+            at: l.at().map(str::to_string),
+            kind: l.kind(),
+            standing,
+        })
+        .collect();
+    let picture = std::sync::Arc::new(picture(5, 64, 48));
+    let effects = update(
+        &mut s,
+        Action::ReviewLoaded {
+            request,
+            result: Ok(Loaded {
+                summary: ImageSummary::from_file(&parsed),
+                rows,
+                picture: Ok(picture.clone()),
+            }),
+        },
+    );
+    let Some(Effect::EncodeReview { size, .. }) = effects.first().cloned() else {
+        panic!("encodes the picture: {effects:?}");
+    };
+    let result = hotdog_tui::app::label::tasks::encode(&tui_support::picker(), &picture, size);
+    update(
+        &mut s,
+        Action::ReviewEncoded {
+            request,
+            size,
+            result,
+        },
+    );
+    s
+}
+
+#[test]
+fn review_view_lists_a_tie_with_every_vote() {
+    let mut s = review_state(&[]);
+    // A decision on the last image, on its way to the label file.
+    s.review.decided.insert(
+        "04-other.webp".into(),
+        hotdog_tui::domain::label_file::Vote::NotHotDog,
+    );
+    let text = screen_text(&s);
+    assert!(text.contains("Contested (3)"), "{text}");
+    assert!(text.contains("→ not"), "{text}");
+    assert!(
+        !text.contains("b0"),
+        "superseded votes are not listed: {text}"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn review_view_read_only() {
+    let s = review_state(&["bob"]);
+    assert_snapshot!(screen_text(&s));
+}
+
+#[test]
+fn review_view_with_nothing_contested() {
+    let mut s = state();
+    press(&mut s, KeyCode::F(3));
+    let images = vec![image("01-hotdog.jpg", 3, 0)];
+    let image_names = images.iter().map(|i| i.image.clone()).collect();
+    let at = s.now;
+    update(
+        &mut s,
+        Action::StatsRefreshed {
+            images,
+            image_names,
+            changed: true,
+            at,
+        },
+    );
+    assert!(ch(&mut s, 'r').is_empty());
+    assert_snapshot!(screen_text(&s));
+}

@@ -15,7 +15,7 @@ use crate::domain::label_file::{AnswerKind, Standing, Vote};
 use crate::domain::names::display_safe;
 
 /// `2026-12-01T07:22:21.123Z` → `2026-12-01 07:22:21`; anything else as it is.
-fn short_time(at: &str) -> String {
+pub(crate) fn short_time(at: &str) -> String {
     let safe = display_safe(at);
     match (safe.get(..10), safe.get(11..19), safe.as_bytes().get(10)) {
         (Some(day), Some(time), Some(b'T')) => format!("{day} {time}"),

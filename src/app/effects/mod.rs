@@ -175,6 +175,23 @@ impl EffectRunner {
                     size,
                 ));
             }
+            Effect::LoadReview { request, image } => {
+                self.jobs
+                    .spawn(crate::app::review::tasks::load(ctx, tx, request, image));
+            }
+            Effect::EncodeReview {
+                request,
+                image,
+                size,
+            } => {
+                self.jobs.spawn(crate::app::review::tasks::encode(
+                    tx,
+                    self.renderer,
+                    request,
+                    image,
+                    size,
+                ));
+            }
             // The stats task ends only at shutdown; a command sent after that has no one to serve.
             Effect::WatchAnswers(pairs) => {
                 let _ = self.stats.send(StatsCommand::Watch(pairs));

@@ -97,6 +97,7 @@ pub async fn stats_loop(
     let mut picker = RoundPicker::new(fastrand::u64(..));
     let mut watched: Vec<(String, String)> = Vec::new();
     let mut reported: Option<u64> = None;
+    let mut gold_reported: HashSet<String> = HashSet::new();
     let mut failing = false;
     let mut quality = QualityRuns::default();
     loop {
@@ -155,6 +156,14 @@ pub async fn stats_loop(
                         let exclude: HashSet<String> = exclude.into_iter().collect();
                         let answered: HashSet<String> = answered.into_iter().collect();
                         let result = picker.next_round(&ctx, &exclude, &answered, &keep).await;
+                        if *picker.gold() != gold_reported {
+                            gold_reported = picker.gold().clone();
+                            let mut gold: Vec<String> = gold_reported.iter().cloned().collect();
+                            gold.sort();
+                            if !send(&tx, Action::GoldImages(gold)) {
+                                return;
+                            }
+                        }
                         if !send(&tx, Action::RoundPicked { request, result }) {
                             return;
                         }

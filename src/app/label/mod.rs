@@ -100,6 +100,8 @@ pub struct LabelState {
     pub votes_per_image: u64,
     /// Images with the votes they need (left out when a prefetched round is shown).
     done: HashSet<String>,
+    /// Gold images (known answers): never left out for having their votes.
+    pub gold: HashSet<String>,
     /// Images she answered in this session (the files may not show them yet).
     pub answered: HashSet<String>,
     pub answers_this_session: u64,
@@ -139,6 +141,7 @@ impl LabelState {
             progress: None,
             votes_per_image: DEFAULT_VOTES_PER_IMAGE,
             done: HashSet::new(),
+            gold: HashSet::new(),
             answered: HashSet::new(),
             answers_this_session: 0,
             rounds_started: 0,
@@ -260,10 +263,7 @@ impl LabelState {
             }
         };
         if self.round.is_none() {
-            let images: Vec<String> = images
-                .into_iter()
-                .filter(|i| !self.done.contains(i) && !self.answered.contains(i))
-                .collect();
+            let images: Vec<String> = images.into_iter().filter(|i| self.still_open(i)).collect();
             if images.is_empty() {
                 self.next = None;
                 return self.want_images();
@@ -275,6 +275,12 @@ impl LabelState {
         }
         self.next = Some(images);
         self.want_images()
+    }
+
+    /// A picked image she may still be shown: not answered this session, and not done
+    /// meanwhile (a gold image is never done for her until she answers it).
+    fn still_open(&self, image: &String) -> bool {
+        !self.answered.contains(image) && (self.gold.contains(image) || !self.done.contains(image))
     }
 
     fn start_round(&mut self, images: Vec<String>) {
@@ -308,7 +314,7 @@ impl LabelState {
             .take()
             .unwrap_or_default()
             .into_iter()
-            .filter(|i| !self.done.contains(i) && !self.answered.contains(i))
+            .filter(|i| self.still_open(i))
             .collect();
         let mut effects = Vec::new();
         if !next.is_empty() {

@@ -44,6 +44,9 @@ pub fn draw(frame: &mut Frame, body: Rect, state: &State, scroll: usize) {
     if state.tab == Tab::Label {
         lines.extend(help_lines("Add-images prompt", keymap::UPLOAD));
     }
+    if state.tab == Tab::Stats {
+        lines.extend(help_lines("Review view (r)", keymap::REVIEW));
+    }
     lines.push(Line::styled("Pictures", accent()));
     lines.push(Line::raw(format!("  {}", state.pictures)));
     lines.push(Line::raw(

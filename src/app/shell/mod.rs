@@ -80,6 +80,7 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
     let table: &[Binding] = match &state.overlay {
         Overlay::Upload(_) => keymap::UPLOAD,
         Overlay::Detail(_) => keymap::DETAIL,
+        Overlay::Review => keymap::REVIEW,
         Overlay::Help { .. } | Overlay::ErrorLog { .. } => keymap::OVERLAY,
         Overlay::None => keymap::for_tab(state.tab),
     };

@@ -13,6 +13,7 @@ pub(crate) fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             state.dirty = false;
         }
+        Command::OpenReview => return crate::app::review::open(state),
         Command::CycleSort => state.stats.cycle_sort(),
         Command::CycleExportFormat => state.stats.cycle_format(),
         Command::ToggleLabellers => state.stats.show_labellers = !state.stats.show_labellers,
