@@ -15,6 +15,7 @@ use hotdog_tui::domain::label_file::{Answer, AnswerKind, Vote};
 use hotdog_tui::domain::sampling::RoundChoice;
 use hotdog_tui::service::context::AppContext;
 use hotdog_tui::service::gold::{self, GoldError};
+use hotdog_tui::service::label_index::IndexWriter;
 use hotdog_tui::service::rounds::RoundPicker;
 use hotdog_tui::service::statistics::GoldCache;
 use hotdog_tui::worker::append_with_retry;
@@ -181,8 +182,9 @@ async fn seed(ctx: &AppContext, names: &[&str]) {
     }
 }
 
+/// Written as the worker writes: the label file, then the label index.
 async fn vote(ctx: &AppContext, image: &str, who: &str, kind: AnswerKind) {
-    append_with_retry(
+    let written = append_with_retry(
         ctx.backend.store.as_ref(),
         &keys::label_file(image),
         &[Answer {
@@ -194,6 +196,10 @@ async fn vote(ctx: &AppContext, image: &str, who: &str, kind: AnswerKind) {
     )
     .await
     .unwrap();
+    IndexWriter::new(ctx.backend.store.clone())
+        .record(written.index_update(image).into_iter().collect())
+        .await
+        .unwrap();
 }
 
 fn round(choice: RoundChoice) -> Vec<String> {

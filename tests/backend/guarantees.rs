@@ -528,7 +528,14 @@ async fn poison_messages(i: Install) {
             .unwrap()
             .is_none()
     );
-    let requests = q.depth(&ctx.resources.requests).await.unwrap();
+    // A request is deleted once its reply and its log are both written; the log may finish
+    // after the reply arrived.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut requests = q.depth(&ctx.resources.requests).await.unwrap();
+    while requests.visible + requests.in_flight > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        requests = q.depth(&ctx.resources.requests).await.unwrap();
+    }
     assert_eq!(
         requests.visible + requests.in_flight,
         0,
