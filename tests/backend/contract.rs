@@ -732,6 +732,8 @@ async fn labels_pipeline_writes_every_answer_once(b: Backend) {
             .unwrap()
             .is_none()
     );
+    // The label index is written after the files (the stopped worker has written it all).
+    cache.refresh(&ctx).await.unwrap();
     let stats = cache.images();
     assert_eq!(stats.len(), 4);
     // Every answer is in the file; each labeller counts once (her latest round).
