@@ -68,6 +68,20 @@ pub fn picture_size(screen: Size) -> Size {
     )
 }
 
+/// The effect that encodes a loaded picture for the screen (`make` names whose), if one was
+/// decoded. The detail and review views both show what `tasks::read` loaded.
+pub fn encode_loaded(
+    result: &Result<Loaded, BackendError>,
+    make: impl FnOnce(Arc<DynamicImage>) -> Effect,
+) -> Option<Effect> {
+    match result {
+        Ok(Loaded {
+            picture: Ok(image), ..
+        }) => Some(make(image.clone())),
+        _ => None,
+    }
+}
+
 /// Opens the overlay on an image and asks for its answers and picture.
 pub fn open(state: &mut State, image: String) -> Vec<Effect> {
     let request = state.stats.next_detail;
@@ -96,16 +110,11 @@ pub(crate) fn loaded(
         state.dirty = false;
         return Vec::new();
     }
-    let effect = match &result {
-        Ok(Loaded {
-            picture: Ok(image), ..
-        }) => Some(Effect::EncodeDetail {
-            request,
-            image: image.clone(),
-            size,
-        }),
-        _ => None,
-    };
+    let effect = encode_loaded(&result, |image| Effect::EncodeDetail {
+        request,
+        image,
+        size,
+    });
     view.loaded = Some(result);
     effect.into_iter().collect()
 }

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use ratatui::layout::{Constraint, Layout, Rect, Size};
 
-use super::detail::Loaded;
+use super::detail::{Loaded, encode_loaded};
 use super::label::picture_cache::{Encoded, PictureError};
 use super::{Effect, Overlay, State, layout};
 use crate::backend::BackendError;
@@ -191,16 +191,11 @@ pub(crate) fn loaded(
         state.dirty = false;
         return Vec::new();
     };
-    let effect = match &result {
-        Ok(Loaded {
-            picture: Ok(image), ..
-        }) => Some(Effect::EncodeReview {
-            request,
-            image: image.clone(),
-            size,
-        }),
-        _ => None,
-    };
+    let effect = encode_loaded(&result, |image| Effect::EncodeReview {
+        request,
+        image,
+        size,
+    });
     shown.loaded = Some(result);
     state.dirty = state.overlay == Overlay::Review;
     effect.into_iter().collect()
