@@ -294,9 +294,18 @@ pub fn keys_label(b: &Binding) -> String {
 /// Footer entries (`key text`) of a table, in table order; only the first key of each
 /// binding and its short text, to fit 80 columns (the help lists everything).
 pub fn footer(table: &[Binding]) -> Vec<(String, &'static str)> {
+    footer_where(table, |_| true)
+}
+
+/// The footer entries of the bindings whose command `shown` keeps (keys that can do
+/// nothing in the current state are left out of the footer; `?` still lists them).
+pub fn footer_where(
+    table: &[Binding],
+    shown: impl Fn(&Command) -> bool,
+) -> Vec<(String, &'static str)> {
     table
         .iter()
-        .filter(|b| !b.footer.is_empty())
+        .filter(|b| !b.footer.is_empty() && shown(&b.run))
         .filter_map(|b| b.on.first().map(|k| (k.label(), b.footer)))
         .collect()
 }

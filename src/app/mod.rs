@@ -346,9 +346,12 @@ impl State {
         state
     }
 
-    /// What to run when the session starts.
-    pub fn initial_effects(&self) -> Vec<Effect> {
-        vec![Effect::RefreshStats, Effect::ShowTab(self.tab)]
+    /// What to run when the session starts: the statistics, the tab, and the first round
+    /// (asked for at once: it does not wait for the whole image list).
+    pub fn initial_effects(&mut self) -> Vec<Effect> {
+        let mut effects = vec![Effect::RefreshStats, Effect::ShowTab(self.tab)];
+        effects.extend(self.label.first_pick());
+        effects
     }
 
     fn apply_layout(&mut self) {

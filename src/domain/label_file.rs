@@ -484,9 +484,10 @@ impl ImageSummary {
         self.votes.total()
     }
 
-    /// Has `votes_per_image` current votes: the image leaves the labelling pool.
+    /// Has `votes_per_image` current votes, or a reviewer decided it: the image leaves the
+    /// labelling pool (a decision settles it; more votes would not change its label).
     pub fn is_done(&self, votes_per_image: u64) -> bool {
-        self.vote_count() >= votes_per_image
+        self.adjudication.is_some() || self.vote_count() >= votes_per_image
     }
 
     pub fn answered_by(&self, labeller: &str) -> bool {

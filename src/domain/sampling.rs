@@ -1,5 +1,5 @@
-//! Choosing a labelling round. An image with `votes_per_image` current votes is done and
-//! leaves the pool; a labeller is never shown an image she has answered (vote or skip);
+//! Choosing a labelling round. An image with `votes_per_image` current votes, or a
+//! reviewer's decision, is done and leaves the pool; a labeller is never shown an image she has answered (vote or skip);
 //! images held by other labellers (claims) count as votes on their way, so labellers at
 //! work together do not all get the last images; among the rest, fewest votes first,
 //! random among equals. When nothing is left for her, `NothingLeft` says why, in figures.
@@ -26,6 +26,8 @@ pub struct PoolImage {
     pub held_by_others: u64,
     /// She answered it (in the file, or sent and not yet written).
     pub answered_by_me: bool,
+    /// A reviewer decided it: it is done whatever its votes.
+    pub decided: bool,
 }
 
 /// The pool for labeller `me`: `images` (the store's listing), their label-file summaries,
@@ -60,6 +62,7 @@ pub fn pool(
                 votes: summary.vote_count(),
                 held_by_others,
                 answered_by_me: summary.answered_by(me) || answered_not_yet_written.contains(name),
+                decided: summary.adjudication.is_some(),
             }
         })
         .collect()
@@ -122,7 +125,7 @@ pub fn choose_round(
         if !seen.insert(p.name.as_str()) {
             continue;
         }
-        if p.votes >= votes_per_image {
+        if p.decided || p.votes >= votes_per_image {
             done += 1;
         } else if p.answered_by_me {
             answered += 1;
@@ -248,6 +251,7 @@ mod tests {
             votes,
             held_by_others: 0,
             answered_by_me: false,
+            decided: false,
         }
     }
 
@@ -316,6 +320,14 @@ mod tests {
             "voted.jpg".to_string(),
             summary(&[("ann", AnswerKind::Vote(Vote::HotDog))]),
         );
+        // One vote, and a reviewer decided it: done, whatever its votes.
+        summaries.insert(
+            "decided.jpg".to_string(),
+            summary(&[
+                ("a", AnswerKind::Vote(Vote::HotDog)),
+                ("rev", AnswerKind::Adjudication(Vote::NotHotDog)),
+            ]),
+        );
         // Two votes and a third labeller holding it: no room left.
         summaries.insert(
             "held.jpg".to_string(),
@@ -326,6 +338,7 @@ mod tests {
         );
         let images: Vec<String> = [
             "done.jpg",
+            "decided.jpg",
             "skipped.jpg",
             "voted.jpg",
             "held.jpg",
@@ -372,8 +385,8 @@ mod tests {
         assert_eq!(
             left,
             NothingLeft {
-                done: 1,
-                total: 7,
+                done: 2,
+                total: 8,
                 answered_by_me: 3,
                 held_by_others: 1,
                 votes_per_image: 3
@@ -527,18 +540,18 @@ mod properties {
         /// over it, except through the round size.
         #[test]
         fn rounds_respect_the_rules(
-            spec in proptest::collection::vec((0u64..5, 0u64..3, any::<bool>(), any::<bool>()), 0..30),
+            spec in proptest::collection::vec((0u64..5, 0u64..3, any::<bool>(), any::<bool>(), any::<bool>()), 0..30),
             n_votes in 1u64..5,
             size in 1usize..6,
             seed in any::<u64>(),
         ) {
-            let pool: Vec<PoolImage> = spec.iter().enumerate().map(|(i, (v, h, a, _))| PoolImage {
-                name: format!("{}.jpg", i % 25), votes: *v, held_by_others: *h, answered_by_me: *a,
+            let pool: Vec<PoolImage> = spec.iter().enumerate().map(|(i, (v, h, a, _, d))| PoolImage {
+                name: format!("{}.jpg", i % 25), votes: *v, held_by_others: *h, answered_by_me: *a, decided: *d,
             }).collect();
             let exclude: HashSet<String> = spec.iter().enumerate().filter(|(_, s)| s.3).map(|(i, _)| format!("{}.jpg", i % 25)).collect();
             let mut rng = fastrand::Rng::with_seed(seed);
             let first: HashMap<&str, &PoolImage> = pool.iter().rev().map(|p| (p.name.as_str(), p)).collect();
-            let eligible = |p: &PoolImage| p.votes < n_votes && !p.answered_by_me
+            let eligible = |p: &PoolImage| !p.decided && p.votes < n_votes && !p.answered_by_me
                 && p.votes + p.held_by_others < n_votes && !exclude.contains(&p.name);
             match choose_round(&pool, n_votes, &exclude, size, &mut rng) {
                 RoundChoice::Round(r) => {

@@ -92,6 +92,9 @@ pub struct RoundPicker {
     gold_cache: GoldCache,
     /// The gold images (known answers), as last read.
     gold: HashSet<String>,
+    /// Someone else loads the whole index (the TUI's statistics task, on a cold start):
+    /// picks read a sample of it meanwhile (`StatsCache::load_sample`).
+    sample_while_loading: bool,
 }
 
 impl RoundPicker {
@@ -103,7 +106,23 @@ impl RoundPicker {
             held: HashMap::new(),
             gold_cache: GoldCache::default(),
             gold: HashSet::new(),
+            sample_while_loading: false,
         }
+    }
+
+    /// A picker whose first picks do not wait for the whole index: they read a sample of
+    /// it while the caller loads the rest (see `adopt`).
+    pub fn sampling_first(seed: u64) -> RoundPicker {
+        RoundPicker {
+            sample_while_loading: true,
+            ..RoundPicker::new(seed)
+        }
+    }
+
+    /// Takes over a whole view of the index loaded elsewhere; picks read it from then on.
+    pub fn adopt(&mut self, stats: StatsCache) {
+        self.stats = stats;
+        self.sample_while_loading = false;
     }
 
     /// The gold images as last read (mixed into rounds; see `domain::sampling::mix_gold`).
@@ -148,8 +167,24 @@ impl RoundPicker {
         // the files read after. Read together, an answer could slip between the two.
         self.claims.refresh(store).await?;
         self.refresh_gold(store).await?;
-        self.stats.refresh(ctx).await?;
-        let choice = self.choose(ctx, exclude, answered_not_written, ROUND_SIZE);
+        let mut choice = None;
+        if self.sample_while_loading && self.stats.load_sample(store, &mut self.rng).await? {
+            // The sample is as fresh as its first read (seconds, until the whole index is
+            // adopted); the claims above are fresh, and they keep labellers apart.
+            let sampled = self.choose(ctx, exclude, answered_not_written, ROUND_SIZE);
+            if matches!(&sampled, RoundChoice::Round(r) if r.len() == ROUND_SIZE) {
+                choice = Some(sampled);
+            }
+        }
+        let choice = match choice {
+            Some(c) => c,
+            // Not enough in the sample (a small store, or a nearly done one), or no sample:
+            // the whole index decides, and says why when nothing is left.
+            None => {
+                self.stats.refresh(ctx).await?;
+                self.choose(ctx, exclude, answered_not_written, ROUND_SIZE)
+            }
+        };
         let RoundChoice::Round(mut picked) = choice else {
             self.claim_with(ctx, keep, answered_not_written, &[])
                 .await?;
@@ -234,8 +269,11 @@ impl RoundPicker {
             return choice;
         };
         let listed: HashSet<String> = self.stats.image_names().into_iter().collect();
+        // On a sample, only gold images whose answers it holds: she may have answered others.
         let gold = open_gold(
-            self.gold.iter().filter(|g| listed.contains(*g)),
+            self.gold
+                .iter()
+                .filter(|g| listed.contains(*g) && self.stats.holds(g)),
             self.stats.summaries(),
             &ctx.user,
             answered_not_written,

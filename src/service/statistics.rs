@@ -51,7 +51,13 @@ pub struct StatsCache {
     files: HashMap<String, CachedFile>,
     votes_per_image: u64,
     generation: u64,
+    /// Holds only a sample of the shards (`load_sample`), until the next `refresh`.
+    sampled: bool,
 }
+
+/// Shards a first pick reads on a cold start (of `SHARDS`): at 100,000 images about 6,000
+/// images to choose from, fetched in one parallel wave.
+pub const SAMPLE_SHARDS: usize = 16;
 
 impl Default for StatsCache {
     fn default() -> Self {
@@ -66,6 +72,7 @@ impl Default for StatsCache {
             files: HashMap::new(),
             votes_per_image: DEFAULT_VOTES_PER_IMAGE,
             generation: 0,
+            sampled: false,
         }
     }
 }
@@ -123,9 +130,86 @@ impl StatsCache {
         Ok(summary)
     }
 
+    /// Nothing loaded yet (no index read, no view built).
+    pub fn is_cold(&self) -> bool {
+        self.manifest_etag.is_none() && self.shard_etags.is_empty() && self.summaries.is_empty()
+    }
+
+    /// Holds only a sample of the index (`load_sample`): enough to pick a round from, not
+    /// to count the dataset. The next `refresh` fetches the shards not held yet.
+    pub fn is_partial(&self) -> bool {
+        self.sampled
+    }
+
+    /// Whether this view knows `image`'s state: always, unless it holds only a sample and
+    /// the image's shard is not in it.
+    pub fn holds(&self, image: &str) -> bool {
+        !self.sampled || self.shard_etags.contains_key(&shard_of(image))
+    }
+
+    /// On a cold view, reads the manifest and `SAMPLE_SHARDS` shards chosen at random (one
+    /// parallel wave, no listing), so a first round can be picked at once on a large
+    /// store while the whole index loads. `false` (nothing held) when there is no index of
+    /// this build's format yet: then only a `refresh` (which rebuilds it) will do.
+    pub async fn load_sample(
+        &mut self,
+        store: &dyn ObjectStore,
+        rng: &mut fastrand::Rng,
+    ) -> Result<bool, BackendError> {
+        if !self.is_cold() {
+            return Ok(self.sampled);
+        }
+        if read_manifest(store).await?.is_none() {
+            return Ok(false);
+        }
+        let mut shards: Vec<u32> = (0..SHARDS).collect();
+        rng.shuffle(&mut shards);
+        shards.truncate(SAMPLE_SHARDS);
+        let fetched: Vec<(u32, Result<Option<FetchedShard>, BackendError>)> =
+            futures::stream::iter(shards)
+                .map(|shard| async move {
+                    let key = crate::domain::label_index::shard_key(shard);
+                    (shard, fetch_shard(store, &key).await)
+                })
+                .buffer_unordered(PARALLEL_FETCHES)
+                .collect()
+                .await;
+        let mut held = Vec::with_capacity(fetched.len());
+        for (shard, r) in fetched {
+            match r? {
+                Some(FetchedShard {
+                    etag,
+                    content: Some(content),
+                    ..
+                }) => held.push((shard, etag, content)),
+                // Of another format: the index is stale, a refresh rebuilds it.
+                Some(FetchedShard { content: None, .. }) => return Ok(false),
+                // Not written yet: no image of this shard is known to the index.
+                None => {}
+            }
+        }
+        for (shard, etag, content) in held {
+            self.replace_shard(shard, Some((etag, content)));
+        }
+        self.sampled = true;
+        Ok(true)
+    }
+
     /// Loads the whole index; rebuilds it first when missing or of another format. A
-    /// store that refuses the rebuild's writes gets a view built in memory instead.
+    /// store that refuses the rebuild's writes gets a view built in memory instead. On a
+    /// sampled view only the shards not held (or changed since) are fetched.
     async fn load(&mut self, store: &Arc<dyn ObjectStore>) -> Result<RefreshSummary, BackendError> {
+        let summary = self.load_all(store).await;
+        if summary.is_ok() {
+            self.sampled = false;
+        }
+        summary
+    }
+
+    async fn load_all(
+        &mut self,
+        store: &Arc<dyn ObjectStore>,
+    ) -> Result<RefreshSummary, BackendError> {
         let mut rebuilt = None;
         for attempt in 0..2 {
             if let Some((etag, _)) = read_manifest(store.as_ref()).await? {

@@ -15,12 +15,21 @@ use hotdog_tui::backend::BackendError;
 use tui_support::*;
 
 #[test]
-fn opens_on_label_and_asks_for_the_statistics() {
-    let s = state();
+fn opens_on_label_and_asks_for_the_statistics_and_a_first_round() {
+    let mut s = state();
     assert_eq!(s.tab, Tab::Label);
     assert_eq!(
         s.initial_effects(),
-        vec![Effect::RefreshStats, Effect::ShowTab(Tab::Label)]
+        vec![
+            Effect::RefreshStats,
+            Effect::ShowTab(Tab::Label),
+            Effect::PickRound {
+                request: 1,
+                exclude: Vec::new(),
+                keep: Vec::new(),
+                answered: Vec::new(),
+            }
+        ]
     );
 }
 

@@ -17,7 +17,7 @@ use crate::service::compute_client::ComputeClient;
 use crate::service::context::AppContext;
 use crate::service::outbox::SenderEvent;
 use crate::service::rounds::RoundPicker;
-use crate::service::statistics::GoldCache;
+use crate::service::statistics::{GoldCache, StatsCache};
 use crate::worker::{WorkerEvent, WorkerStatus};
 
 /// Statistics refresh period: an answer from any terminal shows within about this long.
@@ -88,60 +88,52 @@ impl QualityRuns {
 
 /// Owns the labeller's view of the dataset: the statistics (refreshed every
 /// `STATS_INTERVAL`, or at once on request), the rounds it picks and claims, and the
-/// answers it watches for in the label files.
+/// answers it watches for in the label files. On a cold start the whole index loads in a
+/// task of its own while the first picks read a sample of it, so a large store shows a
+/// round long before its statistics.
 pub async fn stats_loop(
     ctx: AppContext,
     tx: mpsc::UnboundedSender<Action>,
     mut cmds: mpsc::UnboundedReceiver<StatsCommand>,
 ) {
-    let mut picker = RoundPicker::new(fastrand::u64(..));
-    let mut watched: Vec<(String, String)> = Vec::new();
-    let mut reported: Option<u64> = None;
-    let mut gold_reported: HashSet<String> = HashSet::new();
-    let mut failing = false;
-    let mut quality = QualityRuns::default();
+    let mut task = StatsTask {
+        picker: RoundPicker::sampling_first(fastrand::u64(..)),
+        watched: Vec::new(),
+        reported: None,
+        gold_reported: HashSet::new(),
+        failing: false,
+        quality: QualityRuns::default(),
+        ctx: ctx.clone(),
+        tx,
+    };
+    let mut whole = Some(tokio::spawn(async move {
+        let mut cache = StatsCache::new();
+        cache.refresh(&ctx).await.map(|_| cache)
+    }));
     loop {
-        picker
-            .stats
-            .watch(watched.iter().map(|(image, _)| image.clone()));
-        match picker.stats.refresh(&ctx).await {
-            Ok(_) => {
-                quality.after_refresh(&ctx, &picker.stats, &tx).await;
-                let cache = &picker.stats;
-                // After a failure, report even an unchanged refresh: the UI clears the error.
-                let changed = reported != Some(cache.generation()) || failing;
-                failing = false;
-                if changed {
-                    let action = Action::StatsRefreshed {
-                        images: cache.images(),
-                        image_names: cache.image_names(),
-                        changed: true,
-                        at: Instant::now(),
-                    };
-                    if !send(&tx, action) {
-                        return;
-                    }
-                    reported = Some(cache.generation());
+        let refreshed = match whole.take() {
+            Some(mut loading) => loop {
+                tokio::select! {
+                    loaded = &mut loading => break match loaded {
+                        Ok(Ok(cache)) => {
+                            task.picker.adopt(cache);
+                            task.refresh().await
+                        }
+                        Ok(Err(e)) => Err(e),
+                        Err(e) => Err(BackendError::Other(format!("loading the label index stopped: {e}"))),
+                    },
+                    cmd = cmds.recv() => match cmd {
+                        None => return,
+                        Some(cmd) => if task.on_command(cmd).await == Flow::Stop {
+                            return;
+                        },
+                    },
                 }
-                let (landed, still): (Vec<_>, Vec<_>) = watched
-                    .drain(..)
-                    .partition(|(image, id)| cache.has_answer(image, id));
-                watched = still;
-                if !landed.is_empty()
-                    && !send(
-                        &tx,
-                        Action::AnswersWritten(landed.into_iter().map(|(_, id)| id).collect()),
-                    )
-                {
-                    return;
-                }
-            }
-            Err(e) => {
-                failing = true;
-                if !send(&tx, Action::StatsFailed(e)) {
-                    return;
-                }
-            }
+            },
+            None => task.refresh().await,
+        };
+        if !task.report(refreshed).await {
+            return;
         }
         // Wait for the next period; commands arriving meanwhile are taken as they come.
         let next = tokio::time::Instant::now() + STATS_INTERVAL;
@@ -150,38 +142,122 @@ pub async fn stats_loop(
                 _ = tokio::time::sleep_until(next) => break,
                 cmd = cmds.recv() => match cmd {
                     None => return,
-                    Some(StatsCommand::Watch(pairs)) => watched.extend(pairs),
-                    Some(StatsCommand::RefreshNow) => break,
-                    Some(StatsCommand::Pick { request, exclude, keep, answered }) => {
-                        let exclude: HashSet<String> = exclude.into_iter().collect();
-                        let answered: HashSet<String> = answered.into_iter().collect();
-                        let result = picker.next_round(&ctx, &exclude, &answered, &keep).await;
-                        if *picker.gold() != gold_reported {
-                            gold_reported = picker.gold().clone();
-                            let mut gold: Vec<String> = gold_reported.iter().cloned().collect();
-                            gold.sort();
-                            if !send(&tx, Action::GoldImages(gold)) {
-                                return;
-                            }
-                        }
-                        if !send(&tx, Action::RoundPicked { request, result }) {
-                            return;
-                        }
-                        // The pick read the files: report what it found without waiting.
-                        if reported != Some(picker.stats.generation()) {
-                            break;
-                        }
-                    }
-                    Some(StatsCommand::ReleaseClaims(done)) => {
-                        if let Err(e) = picker.claim(&ctx, Vec::new()).await {
-                            tracing::warn!(error = %e, "could not release the round's claims; they expire by themselves");
-                        }
-                        // The runner may have stopped waiting.
-                        let _ = done.send(());
-                    }
+                    Some(cmd) => match task.on_command(cmd).await {
+                        Flow::Stop => return,
+                        Flow::RefreshNow => break,
+                        Flow::Wait => {}
+                    },
                 },
             }
         }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Wait,
+    RefreshNow,
+    Stop,
+}
+
+struct StatsTask {
+    picker: RoundPicker,
+    watched: Vec<(String, String)>,
+    /// The statistics generation last reported to the UI.
+    reported: Option<u64>,
+    gold_reported: HashSet<String>,
+    failing: bool,
+    quality: QualityRuns,
+    ctx: AppContext,
+    tx: mpsc::UnboundedSender<Action>,
+}
+
+impl StatsTask {
+    async fn refresh(&mut self) -> Result<(), BackendError> {
+        self.picker
+            .stats
+            .watch(self.watched.iter().map(|(image, _)| image.clone()));
+        self.picker.stats.refresh(&self.ctx).await.map(|_| ())
+    }
+
+    /// Tells the UI what a refresh found; `false` when the UI has gone.
+    async fn report(&mut self, refreshed: Result<(), BackendError>) -> bool {
+        if let Err(e) = refreshed {
+            self.failing = true;
+            return send(&self.tx, Action::StatsFailed(e));
+        }
+        self.quality
+            .after_refresh(&self.ctx, &self.picker.stats, &self.tx)
+            .await;
+        let cache = &self.picker.stats;
+        // After a failure, report even an unchanged refresh: the UI clears the error.
+        let changed = self.reported != Some(cache.generation()) || self.failing;
+        self.failing = false;
+        if changed {
+            let action = Action::StatsRefreshed {
+                images: cache.images(),
+                image_names: cache.image_names(),
+                changed: true,
+                at: Instant::now(),
+            };
+            if !send(&self.tx, action) {
+                return false;
+            }
+            self.reported = Some(cache.generation());
+        }
+        let (landed, still): (Vec<_>, Vec<_>) = self
+            .watched
+            .drain(..)
+            .partition(|(image, id)| cache.has_answer(image, id));
+        self.watched = still;
+        landed.is_empty()
+            || send(
+                &self.tx,
+                Action::AnswersWritten(landed.into_iter().map(|(_, id)| id).collect()),
+            )
+    }
+
+    async fn on_command(&mut self, cmd: StatsCommand) -> Flow {
+        match cmd {
+            StatsCommand::Watch(pairs) => self.watched.extend(pairs),
+            StatsCommand::RefreshNow => return Flow::RefreshNow,
+            StatsCommand::Pick {
+                request,
+                exclude,
+                keep,
+                answered,
+            } => {
+                let exclude: HashSet<String> = exclude.into_iter().collect();
+                let answered: HashSet<String> = answered.into_iter().collect();
+                let picker = &mut self.picker;
+                let result = picker
+                    .next_round(&self.ctx, &exclude, &answered, &keep)
+                    .await;
+                if *picker.gold() != self.gold_reported {
+                    self.gold_reported = picker.gold().clone();
+                    let mut gold: Vec<String> = self.gold_reported.iter().cloned().collect();
+                    gold.sort();
+                    if !send(&self.tx, Action::GoldImages(gold)) {
+                        return Flow::Stop;
+                    }
+                }
+                if !send(&self.tx, Action::RoundPicked { request, result }) {
+                    return Flow::Stop;
+                }
+                // The pick read the whole index: report what it found without waiting.
+                if !picker.stats.is_partial() && self.reported != Some(picker.stats.generation()) {
+                    return Flow::RefreshNow;
+                }
+            }
+            StatsCommand::ReleaseClaims(done) => {
+                if let Err(e) = self.picker.claim(&self.ctx, Vec::new()).await {
+                    tracing::warn!(error = %e, "could not release the round's claims; they expire by themselves");
+                }
+                // The runner may have stopped waiting.
+                let _ = done.send(());
+            }
+        }
+        Flow::Wait
     }
 }
 

@@ -209,6 +209,14 @@ impl LabelState {
         Vec::new()
     }
 
+    /// The session's first round, asked for before the image list is in.
+    pub fn first_pick(&mut self) -> Vec<Effect> {
+        match self.picking.is_none() && self.round.is_none() {
+            true => self.pick(),
+            false => Vec::new(),
+        }
+    }
+
     /// Asks for a round: the next one to show if none is shown, else the one after.
     fn pick(&mut self) -> Vec<Effect> {
         let request = self.next_request;

@@ -26,8 +26,21 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
     let label = &state.label;
     frame.render_widget(progress_line(state), grid.progress);
     match (label.images_in_store, label.shown()) {
-        (None, _) => message(frame, body, vec![Line::raw("Loading the image list…")]),
-        (Some(0), _) => message(
+        // The first round can come before the whole image list (it is picked from a
+        // sample of the index on a large store): show it at once.
+        (_, Some(round)) if label.zoomed => {
+            if let Some(tile) = round.tiles.get(label.focus) {
+                let area = layout::zoom_area(screen);
+                draw_tile(frame, state, label.focus, tile, area.outer, area.image);
+            }
+        }
+        (_, Some(round)) => {
+            for (i, (tile, area)) in round.tiles.iter().zip(&grid.tiles).enumerate() {
+                draw_tile(frame, state, i, tile, area.outer, area.image);
+            }
+        }
+        (None, None) => message(frame, body, vec![Line::raw("Loading the image list…")]),
+        (Some(0), None) => message(
             frame,
             body,
             vec![
@@ -68,17 +81,6 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
             ),
             (None, None) => message(frame, body, vec![Line::raw("Picking a round…")]),
         },
-        (Some(_), Some(round)) if label.zoomed => {
-            if let Some(tile) = round.tiles.get(label.focus) {
-                let area = layout::zoom_area(screen);
-                draw_tile(frame, state, label.focus, tile, area.outer, area.image);
-            }
-        }
-        (Some(_), Some(round)) => {
-            for (i, (tile, area)) in round.tiles.iter().zip(&grid.tiles).enumerate() {
-                draw_tile(frame, state, i, tile, area.outer, area.image);
-            }
-        }
     }
 }
 

@@ -78,6 +78,19 @@ impl ReviewState {
         })
     }
 
+    /// Whether a key of the review view can do anything now: deciding needs a listed
+    /// image and a reviewer, selecting needs a second image.
+    pub fn key_does_something(&self, command: &crate::app::keymap::Command) -> bool {
+        use crate::app::keymap::Command;
+        match command {
+            Command::Decide(_) => !self.items.is_empty() && self.may_decide(),
+            Command::ScrollUp | Command::ScrollDown | Command::PageUp | Command::PageDown => {
+                self.items.len() > 1
+            }
+            _ => true,
+        }
+    }
+
     pub fn selected_item(&self) -> Option<&Contested> {
         self.items.get(self.selected)
     }

@@ -169,6 +169,7 @@ fn draw_votes(
     .areas(inner);
     let footer = match r.read_only_reason() {
         Some(why) => Line::styled(display_safe(&why), bad()),
+        None if r.items.is_empty() => Line::styled("Nothing to decide. Esc closes.", dim()),
         None => Line::from(vec![
             Span::styled("1", accent()),
             Span::raw(" hot dog · "),

@@ -84,7 +84,10 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, state: &State) {
         Overlay::Help { .. } | Overlay::ErrorLog { .. } => keymap::OVERLAY,
         Overlay::None => keymap::for_tab(state.tab),
     };
-    let mut entries = keymap::footer(table);
+    let mut entries = match &state.overlay {
+        Overlay::Review => keymap::footer_where(table, |c| state.review.key_does_something(c)),
+        _ => keymap::footer(table),
+    };
     if state.overlay == Overlay::None {
         entries.extend(keymap::footer(keymap::GLOBAL));
     }

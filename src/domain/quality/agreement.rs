@@ -282,9 +282,51 @@ mod tests {
         assert_eq!(alpha.images, 10);
     }
 
+    /// Fleiss (1971), Table 1: 30 psychiatric patients, 6 diagnoses each, 5 categories
+    /// (depression, personality disorder, schizophrenia, neurosis, other). The paper gives
+    /// P̄ = 0.556, P̄e = 0.220 and κ = 0.430.
+    #[test]
+    fn fleiss_1971_table() {
+        let units: Vec<[u64; 5]> = vec![
+            [0, 0, 0, 6, 0],
+            [0, 3, 0, 0, 3],
+            [0, 1, 4, 0, 1],
+            [0, 0, 0, 0, 6],
+            [0, 3, 0, 3, 0],
+            [2, 0, 4, 0, 0],
+            [0, 0, 4, 0, 2],
+            [2, 0, 3, 1, 0],
+            [2, 0, 0, 4, 0],
+            [0, 0, 0, 0, 6],
+            [1, 0, 0, 5, 0],
+            [1, 1, 0, 4, 0],
+            [0, 3, 3, 0, 0],
+            [1, 0, 0, 5, 0],
+            [0, 2, 0, 3, 1],
+            [0, 0, 5, 0, 1],
+            [3, 0, 0, 1, 2],
+            [5, 1, 0, 0, 0],
+            [0, 2, 0, 4, 0],
+            [1, 0, 2, 0, 3],
+            [0, 0, 0, 0, 6],
+            [0, 1, 0, 5, 0],
+            [0, 2, 0, 1, 3],
+            [2, 0, 0, 4, 0],
+            [1, 0, 0, 4, 1],
+            [0, 5, 0, 1, 0],
+            [4, 0, 0, 0, 2],
+            [0, 2, 0, 4, 0],
+            [1, 0, 5, 0, 0],
+            [0, 0, 0, 0, 6],
+        ];
+        let k = fleiss_kappa(&units);
+        assert!(close(k.value, 0.430, 0.0005), "{k:?}");
+        assert_eq!((k.images, k.votes_per_image), (30, 6));
+        assert!(close(percent_agreement(&units).value, 0.556, 0.0005));
+    }
+
     /// Fleiss' κ worked example (the one on Wikipedia's "Fleiss' kappa" page: 10 subjects,
-    /// 14 raters, 5 categories): P̄ = 0.378, P̄e = 0.213, κ = 0.210. Fleiss' own 1971 table
-    /// (κ = 0.430) was not at hand offline, so it is not asserted.
+    /// 14 raters, 5 categories): P̄ = 0.378, P̄e = 0.213, κ = 0.210.
     #[test]
     fn fleiss_worked_example() {
         let units: Vec<[u64; 5]> = vec![
