@@ -244,3 +244,33 @@ fn a_good_refresh_after_a_failure_clears_the_error() {
             .is_some_and(|n| n.text.contains("answers again"))
     );
 }
+
+/// Only the rows in view are built; the window moves just enough to keep the selected row
+/// in it, as ratatui's own table scrolling does.
+#[test]
+fn the_image_table_builds_only_the_rows_in_view() {
+    let mut s = state();
+    s.stats.images = (0..100_000)
+        .map(|i| stats(&format!("{i:06}.jpg"), 1, 0))
+        .collect();
+    let st = &mut s.stats;
+    assert_eq!(st.rows_in_view(20), 0..20);
+    st.scroll = 19;
+    assert_eq!(st.rows_in_view(20), 0..20);
+    st.scroll = 20;
+    assert_eq!(st.rows_in_view(20), 1..21);
+    st.scroll = 5_000;
+    assert_eq!(st.rows_in_view(20), 4_981..5_001);
+    // Back up inside the window: it stays; above it: it follows.
+    st.scroll = 4_990;
+    assert_eq!(st.rows_in_view(20), 4_981..5_001);
+    st.scroll = 100;
+    assert_eq!(st.rows_in_view(20), 100..120);
+    st.scroll = 99_999;
+    assert_eq!(st.rows_in_view(20), 99_980..100_000);
+    // Fewer images than rows, or a selection past the end after a refresh: no panic.
+    st.images.truncate(3);
+    assert_eq!(st.rows_in_view(20), 0..3);
+    st.scroll = 2;
+    assert_eq!(st.rows_in_view(0), 2..3);
+}

@@ -45,6 +45,10 @@ pub struct StatsState {
     pub show_labellers: bool,
     /// The selected row of the labeller table.
     pub labeller_scroll: usize,
+    /// The first image row on screen, as last drawn: only the rows in view are built
+    /// (100,000 rows a frame would be tens of milliseconds), scrolled just enough to keep
+    /// the selected row in view.
+    pub first_shown: std::cell::Cell<usize>,
 }
 
 impl Default for StatsState {
@@ -64,11 +68,29 @@ impl Default for StatsState {
             quality: None,
             show_labellers: false,
             labeller_scroll: 0,
+            first_shown: std::cell::Cell::new(0),
         }
     }
 }
 
 impl StatsState {
+    /// The image rows to build for a table `rows` high: from the first row in view, moved
+    /// just enough to keep the selected row in it (what ratatui's `TableState` does, kept
+    /// here so only those rows are built).
+    pub fn rows_in_view(&self, rows: usize) -> std::ops::Range<usize> {
+        let len = self.images.len();
+        let rows = rows.max(1);
+        let selected = self.scroll.min(len.saturating_sub(1));
+        let mut first = self.first_shown.get().min(len.saturating_sub(rows));
+        if selected < first {
+            first = selected;
+        } else if selected >= first + rows {
+            first = selected + 1 - rows;
+        }
+        self.first_shown.set(first);
+        first..(first + rows).min(len)
+    }
+
     pub fn set_images(&mut self, mut images: Vec<ImageStats>, at: Instant) {
         // Until the next computation lands, the last figures stand for the new images.
         if let Some(q) = &self.quality {

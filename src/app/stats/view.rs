@@ -105,8 +105,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             .width
             .saturating_sub(2 + 7 + 8 + 8 + 13 + 10 + 9 + 7),
     );
+    // Borders and the header row take 3 rows.
+    let in_view = st.rows_in_view(usize::from(table_area.height.saturating_sub(3)));
+    let first = in_view.start;
     let rows: Vec<Row> = st
         .images
+        .get(in_view)
+        .unwrap_or_default()
         .iter()
         .map(|s| {
             Row::new(vec![
@@ -160,7 +165,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 .title(title),
         );
     // Scrolls just enough to keep the selected row in view.
-    let mut selection = TableState::default().with_selected(Some(st.scroll));
+    let mut selection = TableState::default().with_selected(st.scroll.checked_sub(first));
     frame.render_stateful_widget(table, table_area, &mut selection);
 
     draw_charts(frame, charts_area, state, wide);
