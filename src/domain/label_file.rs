@@ -17,7 +17,7 @@
 //! adjudication of the image, by any reviewer, is the image's decision. `ImageSummary` is
 //! what every reader (statistics, sampling, export, the detail view) builds on.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -385,15 +385,13 @@ pub struct ImageSummary {
     pub superseded: u64,
     /// Lines that could not be read.
     pub malformed: usize,
-    /// Named labellers who answered (vote or skip): the image is not shown to them again.
-    /// An adjudication does not make its reviewer one of them.
-    pub labellers: BTreeSet<String>,
     /// The latest time among the current lines that carry one (adjudication included).
     pub last_answer_at: Option<String>,
     /// Each named labeller's current answer, sorted by labeller. Anonymous votes are only
     /// in `votes` / `anonymous_votes` (see `anonymous_counts`).
     #[serde(default)]
-    pub current: Vec<CurrentAnswer>,
+    /// A boxed slice, not a `Vec`: exactly as long as it is (100,000 of these are held).
+    pub current: Box<[CurrentAnswer]>,
     /// The image's decision by a reviewer, if any: its latest adjudication.
     #[serde(default)]
     pub adjudication: Option<Adjudication>,
@@ -411,6 +409,7 @@ impl ImageSummary {
             ..ImageSummary::default()
         };
         let mut latest: Option<(time::OffsetDateTime, &str)> = None;
+        let mut current = Vec::new();
         for (line, standing) in file.lines.iter().zip(resolve(file)) {
             if standing == Standing::Superseded {
                 s.superseded += 1;
@@ -439,8 +438,7 @@ impl ImageSummary {
             if let (Some(who), LabelLine::Full(a)) = (line.labeller(), line)
                 && line.kind().adjudication().is_none()
             {
-                s.labellers.insert(who.to_string());
-                s.current.push(CurrentAnswer {
+                current.push(CurrentAnswer {
                     labeller: who.to_string(),
                     vote: a.kind.vote(),
                     at: a.at.clone(),
@@ -455,7 +453,8 @@ impl ImageSummary {
             }
         }
         s.last_answer_at = latest.map(|(_, at)| at.to_string());
-        s.current.sort_by(|a, b| a.labeller.cmp(&b.labeller));
+        current.sort_by(|a, b| a.labeller.cmp(&b.labeller));
+        s.current = current.into_boxed_slice();
         s
     }
 
@@ -490,8 +489,10 @@ impl ImageSummary {
         self.adjudication.is_some() || self.vote_count() >= votes_per_image
     }
 
+    /// She answered it (vote or skip; `current` holds each named labeller's latest
+    /// answer): the image is not shown to her again. An adjudication does not count.
     pub fn answered_by(&self, labeller: &str) -> bool {
-        self.labellers.contains(labeller)
+        self.current_answer(labeller).is_some()
     }
 }
 
@@ -579,7 +580,7 @@ mod tests {
             }
         );
         assert_eq!((s.anonymous_votes, s.malformed, s.answers), (3, 0, 3));
-        assert!(s.labellers.is_empty());
+        assert!(s.current.is_empty());
     }
 
     #[test]
@@ -729,7 +730,7 @@ mod tests {
             (Vote::HotDog, "kim", "k2")
         );
         assert_eq!((s.vote_count(), s.superseded, s.answers), (0, 2, 3));
-        assert!(s.labellers.is_empty() && s.current.is_empty());
+        assert!(s.current.is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod image_check;
 pub mod label_index;
 pub mod label_writes;
 pub mod labeller;
+pub mod memory;
 pub mod original_import;
 pub mod outbox;
 pub mod rounds;

@@ -37,7 +37,9 @@ struct CachedFile {
 pub struct StatsCache {
     /// Images whose `images/` object exists.
     images: BTreeSet<String>,
-    summaries: HashMap<String, ImageSummary>,
+    /// Shared with the quality computation, which reads a snapshot without a copy; a
+    /// change while it runs copies the map (`Arc::make_mut`).
+    summaries: Arc<HashMap<String, ImageSummary>>,
     /// Each label file's ETag and size, as the index says.
     labels: HashMap<String, (ETag, u64)>,
     /// The names each shard holds, and the shard's ETag (absent: built in memory).
@@ -63,7 +65,7 @@ impl Default for StatsCache {
     fn default() -> Self {
         StatsCache {
             images: BTreeSet::new(),
-            summaries: HashMap::new(),
+            summaries: Arc::new(HashMap::new()),
             labels: HashMap::new(),
             shard_names: HashMap::new(),
             shard_etags: HashMap::new(),
@@ -326,7 +328,7 @@ impl StatsCache {
     fn replace_shard(&mut self, shard: u32, content: Option<(ETag, IndexShard)>) {
         for name in self.shard_names.remove(&shard).unwrap_or_default() {
             self.images.remove(&name);
-            self.summaries.remove(&name);
+            Arc::make_mut(&mut self.summaries).remove(&name);
             self.labels.remove(&name);
         }
         self.shard_etags.remove(&shard);
@@ -350,14 +352,14 @@ impl StatsCache {
         if let Some(label) = entry.label {
             self.labels
                 .insert(name.to_string(), (label.etag, label.bytes));
-            self.summaries.insert(name.to_string(), label.summary);
+            Arc::make_mut(&mut self.summaries).insert(name.to_string(), label.summary);
         }
     }
 
     /// Replaces the whole view with one built in memory (no stored index behind it).
     fn replace_all(&mut self, truth: Truth) {
         self.images.clear();
-        self.summaries.clear();
+        Arc::make_mut(&mut self.summaries).clear();
         self.labels.clear();
         self.shard_names.clear();
         self.shard_etags.clear();
@@ -451,6 +453,11 @@ impl StatsCache {
     /// Each label file's summary, by image name.
     pub fn summaries(&self) -> &HashMap<String, ImageSummary> {
         &self.summaries
+    }
+
+    /// The same, shared: a snapshot for work off this task, without copying it.
+    pub fn summaries_snapshot(&self) -> Arc<HashMap<String, ImageSummary>> {
+        Arc::clone(&self.summaries)
     }
 
     pub fn votes_per_image(&self) -> u64 {

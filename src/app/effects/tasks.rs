@@ -69,11 +69,7 @@ impl QualityRuns {
         }
         self.computed_for = Some(key);
         self.computations += 1;
-        let images = cache
-            .summaries()
-            .iter()
-            .map(|(n, s)| (n.clone(), s.clone()))
-            .collect();
+        let images = cache.summaries_snapshot();
         self.running = Some(crate::app::stats::tasks::compute_quality(
             tx.clone(),
             crate::app::stats::tasks::QualityInput {
@@ -117,6 +113,7 @@ pub async fn stats_loop(
                     loaded = &mut loading => break match loaded {
                         Ok(Ok(cache)) => {
                             task.picker.adopt(cache);
+                            crate::service::memory::return_freed_memory();
                             task.refresh().await
                         }
                         Ok(Err(e)) => Err(e),

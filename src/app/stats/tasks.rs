@@ -17,7 +17,7 @@ use crate::service::context::AppContext;
 /// gold answers.
 pub struct QualityInput {
     pub computation: u64,
-    pub images: Vec<(String, ImageSummary)>,
+    pub images: std::sync::Arc<std::collections::HashMap<String, ImageSummary>>,
     pub gold: GoldSet,
     pub gold_problem: Option<String>,
 }
@@ -39,7 +39,11 @@ pub(crate) fn compute_quality(
         let result = tokio::task::spawn_blocking(move || {
             let refs: Vec<(&str, &ImageSummary)> =
                 images.iter().map(|(n, s)| (n.as_str(), s)).collect();
-            crate::domain::quality::assess(&refs, &gold)
+            let report = crate::domain::quality::assess(&refs, &gold);
+            drop(refs);
+            drop(images);
+            crate::service::memory::return_freed_memory();
+            report
         })
         .await;
         if let Ok(report) = result {
