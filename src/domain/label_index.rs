@@ -334,6 +334,6 @@ mod tests {
         let f = format();
         assert!(f.starts_with(&format!("v{INDEX_VERSION}-s{SHARDS}-")));
         let shape = shape_of(&serde_json::to_value(ImageSummary::default()).unwrap_or_default());
-        assert!(shape.contains("labellers") && shape.contains("votes:{"));
+        assert!(shape.contains("current") && shape.contains("votes:{"));
     }
 }
