@@ -21,7 +21,8 @@ use crate::service::original_import::{ImportLayout, OriginalSource};
 use crate::service::outbox::{self, Outbox, SendError};
 use crate::service::statistics::{GoldCache, StatsCache, quality};
 
-/// `1.jpg=1` → (`1.jpg`, hot dog); `=0` not a hot dog; `=skip` (or `=s`) a skip.
+/// `1.jpg=1` → (`1.jpg`, hot dog); `=0` not a hot dog; `=skip` (or `=s`) a skip; `=!1` /
+/// `=!0` a reviewer's decision (as the label file spells it).
 pub fn parse_answer(arg: &str) -> anyhow::Result<(String, AnswerKind)> {
     let Some((image, value)) = arg.rsplit_once('=') else {
         bail!(
@@ -31,14 +32,12 @@ pub fn parse_answer(arg: &str) -> anyhow::Result<(String, AnswerKind)> {
     };
     let kind = match value.trim() {
         "skip" | "s" => AnswerKind::Skip,
-        other => AnswerKind::from_code(other)
-            .filter(|k| k.vote().is_some())
-            .with_context(|| {
-                format!(
-                    "the vote in \"{}\" must be 1 (hot dog), 0 (not a hot dog) or skip (can't tell)",
-                    display_safe(arg)
-                )
-            })?,
+        other => AnswerKind::from_code(other).with_context(|| {
+            format!(
+                "the vote in \"{}\" must be 1 (hot dog), 0 (not a hot dog) or skip (can't tell); a reviewer decides with !1 or !0",
+                display_safe(arg)
+            )
+        })?,
     };
     if image.is_empty() {
         bail!("\"{}\" has no image name", display_safe(arg));
@@ -72,6 +71,13 @@ pub async fn label(settings: &Settings, args: &[String], json: bool) -> anyhow::
         .map(|a| parse_answer(a))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let ctx = open(settings).await?;
+    if answers.iter().any(|(_, k)| k.adjudication().is_some()) && !ctx.may_decide() {
+        bail!(
+            "only the reviewers in the config ({}) may decide with !1 or !0; you are {}: nothing was sent",
+            ctx.reviewers.join(", "),
+            display_safe(&ctx.user)
+        );
+    }
     let images: std::collections::HashSet<String> = crate::service::labeller::list_images(&ctx)
         .await
         .map_err(explain)?
@@ -527,6 +533,16 @@ mod tests {
             ("x.png".into(), AnswerKind::Skip)
         );
         assert_eq!(parse_answer("x.png=s").unwrap().1, AnswerKind::Skip);
+        assert_eq!(
+            parse_answer("x.png=!0").unwrap().1,
+            AnswerKind::Adjudication(Vote::NotHotDog)
+        );
+        assert!(
+            parse_answer("x.png=!2")
+                .unwrap_err()
+                .to_string()
+                .contains("a reviewer decides with !1 or !0")
+        );
         assert!(
             parse_answer("1.jpg=2")
                 .unwrap_err()

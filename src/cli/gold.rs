@@ -38,9 +38,13 @@ pub enum GoldAction {
 /// `1.jpg=1` → (`1.jpg`, hot dog), spelled as `label` spells votes; a skip is refused.
 pub fn parse_gold(arg: &str) -> anyhow::Result<(String, Vote)> {
     let (image, kind) = parse_answer(arg)?;
-    match kind.vote() {
-        Some(v) => Ok((image, v)),
-        None => bail!(
+    match (kind.vote(), kind.adjudication()) {
+        (Some(v), _) => Ok((image, v)),
+        (None, Some(_)) => bail!(
+            "\"{}\": a gold answer is 1 (hot dog) or 0 (not a hot dog), without the ! of a reviewer's decision",
+            display_safe(arg)
+        ),
+        (None, None) => bail!(
             "\"{}\": a gold answer is 1 (hot dog) or 0 (not a hot dog); a skip is not a known answer",
             display_safe(arg)
         ),

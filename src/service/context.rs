@@ -37,6 +37,19 @@ pub struct AppContext {
     pub state_dir: std::path::PathBuf,
 }
 
+impl AppContext {
+    /// Whether this user may decide contested images (`!1` / `!0`).
+    pub fn may_decide(&self) -> bool {
+        may_decide(&self.reviewers, &self.user)
+    }
+}
+
+/// The reviewers rule: the users listed in the config's `reviewers`, or everyone when the
+/// list is empty.
+pub fn may_decide(reviewers: &[String], user: &str) -> bool {
+    reviewers.is_empty() || reviewers.iter().any(|r| r == user)
+}
+
 /// Prefix of the per-client reply queues, so the worker and `setup --prune` can find them.
 pub const REPLY_QUEUE_PREFIX: &str = "hotdog-reply-";
 /// How long a received message stays hidden from other consumers.

@@ -1,8 +1,8 @@
 //! `stats --json`'s quality figures end to end, on the local backend and on moto: scripted
-//! answers go through `label` and a worker (the product's path for votes), the gold
-//! answers and one reviewer's decision are written with the store API (their commands are
-//! issue 10b's), and every figure is checked against tests/quality_reference.py, an
-//! independent standard-library Python implementation run on `export --format answers`.
+//! answers and one reviewer's decision go through `label` and a worker (the product's
+//! path), the gold answers through `gold set`, and every figure is checked against
+//! tests/quality_reference.py, an independent standard-library Python implementation run
+//! on `export --format answers`.
 
 use crate::common;
 
@@ -10,10 +10,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::install::{Install, Stop, text};
-use hotdog_tui::backend::PutCondition;
 use hotdog_tui::domain::gold::GoldSet;
-use hotdog_tui::domain::keys;
-use hotdog_tui::domain::label_file::{Answer, AnswerKind, Vote, append_answers};
+use hotdog_tui::domain::label_file::Vote;
 use serde_json::Value;
 
 /// (labeller, answers) in the order given; an empty labeller is a pause of 1.1 s.
@@ -100,54 +98,46 @@ fn quality_flow(i: Install) {
         let out = i.run(&args);
         assert!(out.status.success(), "{args:?}: {:?}", text(&out));
     }
+    // A reviewer's decision on the contested hotdog-03, given from a script; someone not
+    // in `reviewers` is refused and nothing is sent.
+    let refused = i.run(&[
+        "--user",
+        "ann",
+        "--reviewers",
+        "rev",
+        "label",
+        "hotdog-03.jpg=!1",
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{:?}", text(&refused));
+    assert!(
+        text(&refused)
+            .1
+            .contains("only the reviewers in the config (rev) may decide"),
+        "{:?}",
+        text(&refused)
+    );
+    let decided = i.run(&[
+        "--user",
+        "rev",
+        "--reviewers",
+        "rev",
+        "label",
+        "hotdog-03.jpg=!0",
+    ]);
+    assert!(decided.status.success(), "{:?}", text(&decided));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while i.stats()["totals"]["answers"] != scripted_answers() {
+    while i.stats()["totals"]["answers"] != scripted_answers() + 1 {
         assert!(Instant::now() < deadline, "the answers never landed");
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(worker);
 
-    // The gold answers and a reviewer's decision on the contested hotdog-03.
+    // The gold answers, through the product's command.
     let mut gold = GoldSet::new();
     gold.set("hotdog-02.jpg", Vote::HotDog).unwrap();
     gold.set("other-02.jpg", Vote::NotHotDog).unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let ctx = i.context().await;
-        let store = ctx.backend.store.as_ref();
-        store
-            .put(
-                keys::GOLD_SET,
-                gold.to_bytes().into(),
-                "text/plain",
-                PutCondition::None,
-            )
-            .await
-            .unwrap();
-        let key = keys::label_file("hotdog-03.jpg");
-        let old = store.get(&key).await.unwrap().unwrap();
-        let decision = Answer {
-            kind: AnswerKind::Adjudication(Vote::NotHotDog),
-            at: "2030-01-01T00:00:00Z".into(),
-            labeller: "rev".into(),
-            answer_id: "review-1".into(),
-        };
-        let (bytes, added) = append_answers(&old.bytes, &[decision]);
-        assert_eq!(added, 1);
-        store
-            .put(
-                &key,
-                bytes.into(),
-                "text/plain",
-                PutCondition::IfMatch(old.etag),
-            )
-            .await
-            .unwrap();
-    });
-    // The decision was written around the worker: `index verify` brings the label index up
-    // to date, as the README tells anyone who writes label files by hand.
-    let verify = i.run(&["index", "verify"]);
-    assert!(verify.status.success(), "{:?}", text(&verify));
+    let set = i.run(&["gold", "set", "hotdog-02.jpg=1", "other-02.jpg=0"]);
+    assert!(set.status.success(), "{:?}", text(&set));
     let gold_file = i.path("gold.txt");
     std::fs::write(&gold_file, gold.to_bytes()).unwrap();
 

@@ -64,7 +64,7 @@ impl ReviewState {
 
     /// Whether this user may decide (everyone when no reviewers are configured).
     pub fn may_decide(&self) -> bool {
-        self.reviewers.is_empty() || self.reviewers.contains(&self.user)
+        crate::service::context::may_decide(&self.reviewers, &self.user)
     }
 
     /// Why she may not decide, for the read-only line.
