@@ -308,7 +308,7 @@ mod tests {
     #[tokio::test]
     async fn every_port_call_is_counted_once_per_request() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, queues, _) = local::open(dir.path()).unwrap();
+        let (store, queues, _seeding) = local::open(dir.path()).unwrap();
         let backend = Backend {
             kind: crate::backend::BackendKind::Local {
                 data_dir: dir.path().to_path_buf(),

@@ -101,10 +101,12 @@ impl std::fmt::Display for SetupStep {
 
 /// What `connect` / `setup` did, in order, and whether the store was new (a new local
 /// data dir: the caller seeds it with `samples::seed_new_store`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct SetupReport {
     pub steps: Vec<SetupStep>,
     pub new_store: bool,
+    /// A new local store: other processes wait until this is dropped, after the seeding.
+    pub seeding: Option<backend::local::SeedingLock>,
 }
 
 /// Opens the backend and creates missing queues. A new local data dir is reported as
@@ -113,7 +115,9 @@ pub async fn connect(settings: &Settings) -> Result<(AppContext, SetupReport), B
     let mut report = SetupReport::default();
     let (backend, fresh) = match settings.backend {
         BackendChoice::Local => {
-            let (store, queues, fresh) = backend::local::open(&settings.data_dir)?;
+            let (store, queues, seeding) = backend::local::open(&settings.data_dir)?;
+            let fresh = seeding.is_some();
+            report.seeding = seeding;
             if fresh {
                 report
                     .steps

@@ -65,5 +65,7 @@ pub async fn seed_new_store(
         let n = seed(ctx).await?;
         report.steps.push(SetupStep::Seeded(n));
     }
+    // Seeded: processes waiting to open the store may go on.
+    report.seeding = None;
     Ok(())
 }
