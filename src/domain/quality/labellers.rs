@@ -112,7 +112,13 @@ pub(super) fn table(
     gold: &GoldSet,
     model: &DawidSkene,
 ) -> Vec<LabellerRow> {
-    let ids: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    // Named labellers only: a real labeller named like the pseudo-labeller stays apart.
+    let ids: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i as u32) != anonymous)
+        .map(|(i, n)| (*n, i))
+        .collect();
     let mut tallies: Vec<Tally> = names.iter().map(|_| Tally::default()).collect();
     for (image, s) in images {
         let all = [s.votes.hotdog, s.votes.not_hotdog];

@@ -24,8 +24,9 @@ use super::gold::GoldSet;
 use super::label_file::{ImageSummary, Vote};
 use super::stats::{ImageStats, Majority};
 
-/// The pseudo-labeller who cast every anonymous vote. A real labeller of this name would be
-/// merged with it (names are free text); the parentheses make that unlikely.
+/// The pseudo-labeller who cast every anonymous vote. It is a labeller of its own in the
+/// estimate even beside a real labeller of this name (names are free text): the table then
+/// shows two rows of that name, the pseudo-labeller's marked `anonymous`.
 pub const ANONYMOUS: &str = "(anonymous)";
 
 /// One image's consensus.
@@ -312,5 +313,28 @@ mod tests {
         assert_eq!(r.images[0].consensus, Majority::HotDog);
         // Four votes on one image: 3 of 4 agree on hot → pairs (3·2 + 1·0)/(4·3) = 0.5.
         assert_eq!(r.agreement.percent_agreement.value, Some(0.5));
+    }
+
+    #[test]
+    fn a_labeller_named_like_the_pseudo_labeller_stays_apart() {
+        let mut bytes = b"0\n".to_vec();
+        bytes.extend_from_slice(
+            Answer {
+                kind: HOT,
+                at: T.into(),
+                labeller: ANONYMOUS.into(),
+                answer_id: "a".into(),
+            }
+            .to_line()
+            .as_bytes(),
+        );
+        let s = ImageSummary::from_bytes(&bytes);
+        let r = assess(&[("x.jpg", &s)], &GoldSet::new());
+        let rows: Vec<(&str, bool, u64, u64)> = r
+            .labellers
+            .iter()
+            .map(|l| (l.labeller.as_str(), l.anonymous, l.votes, l.hotdog))
+            .collect();
+        assert_eq!(rows, [(ANONYMOUS, false, 1, 1), (ANONYMOUS, true, 1, 0)]);
     }
 }
