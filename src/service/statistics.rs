@@ -167,15 +167,7 @@ impl StatsCache {
         let mut shards: Vec<u32> = (0..SHARDS).collect();
         rng.shuffle(&mut shards);
         shards.truncate(SAMPLE_SHARDS);
-        let fetched: Vec<(u32, Result<Option<FetchedShard>, BackendError>)> =
-            futures::stream::iter(shards)
-                .map(|shard| async move {
-                    let key = crate::domain::label_index::shard_key(shard);
-                    (shard, fetch_shard(store, &key).await)
-                })
-                .buffer_unordered(PARALLEL_FETCHES)
-                .collect()
-                .await;
+        let fetched = fetch_shards(store, shards).await;
         let mut held = Vec::with_capacity(fetched.len());
         for (shard, r) in fetched {
             match r? {
@@ -283,15 +275,7 @@ impl StatsCache {
             .filter(|(s, etag)| self.shard_etags.get(s).is_none_or(|e| e != *etag))
             .map(|(s, _)| *s)
             .collect();
-        let fetched: Vec<(u32, Result<Option<FetchedShard>, BackendError>)> =
-            futures::stream::iter(changed)
-                .map(|shard| async move {
-                    let key = crate::domain::label_index::shard_key(shard);
-                    (shard, fetch_shard(store, &key).await)
-                })
-                .buffer_unordered(PARALLEL_FETCHES)
-                .collect()
-                .await;
+        let fetched = fetch_shards(store, changed).await;
         let mut decoded = Vec::with_capacity(fetched.len());
         let mut summary = RefreshSummary::default();
         for (shard, r) in fetched {
@@ -493,6 +477,21 @@ impl StatsCache {
             .get(image)
             .is_some_and(|c| c.answer_ids.contains(answer_id))
     }
+}
+
+/// Fetches and decodes these shards, `PARALLEL_FETCHES` at a time.
+async fn fetch_shards(
+    store: &dyn ObjectStore,
+    shards: Vec<u32>,
+) -> Vec<(u32, Result<Option<FetchedShard>, BackendError>)> {
+    futures::stream::iter(shards)
+        .map(|shard| async move {
+            let key = crate::domain::label_index::shard_key(shard);
+            (shard, fetch_shard(store, &key).await)
+        })
+        .buffer_unordered(PARALLEL_FETCHES)
+        .collect()
+        .await
 }
 
 /// The gold answers (`keys::GOLD_SET`) as last read, kept fresh with one conditional GET per
