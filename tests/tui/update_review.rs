@@ -173,6 +173,8 @@ fn deciding_gives_an_adjudication_and_moves_to_the_next_image() {
         },
     );
     assert_eq!(s.label.kept, 1);
+    // A decision is not one of her labelling answers: the Label tab's count stays.
+    assert_eq!(s.label.answers_this_session, 0);
 }
 
 #[test]

@@ -457,7 +457,10 @@ impl LabelState {
 
     /// The runner wrote (or could not write) an answer to the outbox.
     pub fn recorded(&mut self, answer: ImageAnswer, result: Result<(), String>) -> Vec<Effect> {
-        self.answers_this_session += 1;
+        // Her labelling answers; a reviewer's decision travels the same way but is not one.
+        if answer.answer.kind.adjudication().is_none() {
+            self.answers_this_session += 1;
+        }
         match result {
             Ok(()) => {
                 self.kept += 1;
