@@ -15,7 +15,7 @@ use common::install::Install;
 
 fn label_four_and_check(i: Install) {
     let t = Tmux::start(&session_command(&i, ""), 120, 40);
-    let screen = t.wait_for("Round 1", Duration::from_secs(20));
+    let screen = t.wait_for_settled("Round 1", Duration::from_secs(20));
     for tab in ["Compute", "Label", "Stats", "Worker"] {
         assert!(screen.contains(tab), "tab {tab} missing:\n{screen}");
     }

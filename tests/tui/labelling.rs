@@ -63,14 +63,14 @@ fn stats_until(
 
 fn undo_skip_and_detail(i: Install) {
     let t = Tmux::start(&session_command(&i, ""), 120, 40);
-    let screen = t.wait_for("answered 0/4", Duration::from_secs(20));
+    let screen = t.wait_for_settled("answered 0/4", Duration::from_secs(20));
     let round_one = tile_names(&screen);
     assert_eq!(round_one.len(), 4, "{screen}");
     t.keys(&["1", "0", "s", "1"]);
     t.wait_for("Round 2 ·", Duration::from_secs(10));
     // Back to round 1: her answers are shown; tile 1 (focused) is corrected to "not".
     t.keys(&["u"]);
-    let back = t.wait_for("Round 1, earlier", Duration::from_secs(10));
+    let back = t.wait_for_settled("Round 1, earlier", Duration::from_secs(10));
     assert!(
         back.contains("✔ HOT DOG") && back.contains("? SKIPPED"),
         "{back}"
@@ -114,7 +114,7 @@ fn undo_skip_and_detail(i: Install) {
         t.keys(&["Down"]);
     }
     t.keys(&["Enter"]);
-    let detail = t.wait_for("(superseded)", Duration::from_secs(10));
+    let detail = t.wait_for_settled("(superseded)", Duration::from_secs(10));
     assert!(detail.contains("Answers (Esc closes"), "{detail}");
     assert!(detail.contains(corrected.as_str()), "{detail}");
     assert!(
@@ -161,7 +161,7 @@ fn tui_nothing_left_for_her_says_so_with_figures() {
         assert_eq!(s["totals"]["votes"], 16, "{s}");
     }
     let t = Tmux::start(&session_command(&i, "--votes-per-image 1"), 120, 40);
-    let screen = t.wait_for("answered 0/4", Duration::from_secs(20));
+    let screen = t.wait_for_settled("answered 0/4", Duration::from_secs(20));
     assert!(
         screen.contains("dataset 16/20 done (1 votes each)"),
         "{screen}"
@@ -174,7 +174,7 @@ fn tui_nothing_left_for_her_says_so_with_figures() {
         "only what still needs a vote"
     );
     t.keys(&["1", "1", "0", "0"]);
-    let left = t.wait_for("Nothing left for you to label.", Duration::from_secs(10));
+    let left = t.wait_for_settled("Nothing left for you to label.", Duration::from_secs(10));
     assert!(left.contains("done of 20"), "{left}");
     assert!(
         left.contains("upload more or raise votes-per-image (now 1)"),
@@ -251,7 +251,7 @@ impl Outage {
 fn kill_9_right_after_the_keys_loses_nothing(aws: bool) {
     let (i, mut outage) = Outage::install(aws);
     let t = Tmux::start(&session_command(&i, ""), 120, 40);
-    let screen = t.wait_for("answered 0/4", Duration::from_secs(20));
+    let screen = t.wait_for_settled("answered 0/4", Duration::from_secs(20));
     let tiles = tile_names(&screen);
     outage.down();
     t.keys(&["1", "0"]);
@@ -302,7 +302,7 @@ fn tui_kill_9_right_after_the_keys_loses_nothing_aws() {
 fn quit_during_an_outage_keeps_the_answers(aws: bool) {
     let (i, mut outage) = Outage::install(aws);
     let t = Tmux::start(&session_command(&i, ""), 120, 40);
-    let screen = t.wait_for("answered 0/4", Duration::from_secs(20));
+    let screen = t.wait_for_settled("answered 0/4", Duration::from_secs(20));
     let tiles = tile_names(&screen);
     outage.down();
     t.keys(&["1", "s"]);

@@ -65,7 +65,7 @@ fn tui_gold_image_comes_up_in_a_round_and_her_answer_lands() {
         120,
         40,
     );
-    let screen = t.wait_for("answered 0/4", Duration::from_secs(20));
+    let screen = t.wait_for_settled("answered 0/4", Duration::from_secs(20));
     assert!(screen.contains(gold), "{screen}");
     assert!(
         !screen.to_lowercase().contains("gold"),
@@ -105,17 +105,17 @@ fn tui_review_decides_a_tie_it_leaves_the_list_and_export_shows_it() {
     t.keys(&["F3"]);
     t.wait_for("Overall split", Duration::from_secs(10));
     t.keys(&["r"]);
-    let screen = t.wait_for("Contested (1)", Duration::from_secs(10));
+    let screen = t.wait_for_settled("Contested (1)", Duration::from_secs(10));
     assert!(screen.contains(tie), "{screen}");
     // Every current vote, with who gave it.
-    let screen = t.wait_for("bob", Duration::from_secs(10));
+    let screen = t.wait_for_settled("bob", Duration::from_secs(10));
     assert!(
         screen.contains("ann") && screen.contains("your decision (tester)"),
         "{screen}"
     );
     t.keys(&["1"]);
     // The embedded worker writes the decision; once the file shows it, the tie leaves.
-    let screen = t.wait_for("Nothing to review.", Duration::from_secs(30));
+    let screen = t.wait_for_settled("Nothing to review.", Duration::from_secs(30));
     assert!(screen.contains("Contested (0)"), "{screen}");
     t.keys(&["q"]);
     t.wait_for("Overall split", Duration::from_secs(10));

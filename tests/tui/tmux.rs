@@ -90,6 +90,23 @@ impl Tmux {
         }
     }
 
+    /// Like `wait_for`, and the screen the same in two captures 100 ms apart: a frame is
+    /// written in several pieces, and a capture between them shows half of it (the top of a
+    /// new round over the rest of the screen before).
+    pub fn wait_for_settled(&self, what: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        let mut last = String::new();
+        loop {
+            let screen = self.wait_for(what, deadline.saturating_duration_since(Instant::now()));
+            // A screen that never stops changing is returned as it is at the deadline.
+            if screen == last || Instant::now() > deadline {
+                return screen;
+            }
+            last = screen;
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The pid of the app: the shell's child.
     pub fn app_pid(&self) -> String {
         let shell = self.display("#{pane_pid}");
