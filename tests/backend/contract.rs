@@ -18,31 +18,7 @@ use hotdog_tui::service::compute_client::ComputeClient;
 use hotdog_tui::service::statistics::StatsCache;
 use hotdog_tui::worker::{self, WorkerConfig};
 
-/// Generates `<case>_local` and `<case>_aws` tests from one `async fn case(Backend)`.
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let (backend, _dir) = crate::common::local_backend();
-                    super::$case(backend).await;
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let backend = crate::common::aws_backend().await;
-                    super::$case(backend).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+on_both_backends!(
     objects_round_trip_with_etags,
     conditional_puts_lose_the_race_cleanly,
     get_if_changed_reports_unchanged,

@@ -20,30 +20,6 @@ use hotdog_tui::service::rounds::RoundPicker;
 use hotdog_tui::service::statistics::GoldCache;
 use hotdog_tui::worker::append_with_retry;
 
-/// Generates `<case>_local` and `<case>_aws` tests from one `async fn case(Backend)`.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let (backend, _dir) = crate::common::local_backend();
-                    super::$case(backend).await;
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let backend = crate::common::aws_backend().await;
-                    super::$case(backend).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     gold_answers_round_trip,
     concurrent_gold_edits_lose_nothing,

@@ -20,30 +20,6 @@ use hotdog_tui::service::statistics::StatsCache;
 use hotdog_tui::service::upload::upload_bytes;
 use hotdog_tui::worker::{self, WorkerConfig};
 
-/// Generates `<case>_local` and `<case>_aws` tests from one `async fn case(Backend)`.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let (backend, _dir) = crate::common::local_backend();
-                    super::$case(backend).await;
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let backend = crate::common::aws_backend().await;
-                    super::$case(backend).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_backends!(
     the_index_stays_equal_to_the_files_under_concurrent_writers,
     a_missing_or_stale_index_is_rebuilt,

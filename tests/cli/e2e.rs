@@ -8,7 +8,7 @@ use crate::common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::install::{Install, Stop, text};
+use common::install::{Install, Stop, image_of, text};
 
 fn votes_of(stats: &serde_json::Value, image: &str) -> u64 {
     stats["images"]
@@ -323,25 +323,10 @@ fn completions_and_man_pages_come_from_the_real_flags() {
     );
 }
 
-fn image_of(stats: &serde_json::Value, image: &str) -> serde_json::Value {
-    stats["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["image"] == image)
-        .cloned()
-        .unwrap_or(serde_json::Value::Null)
-}
-
 fn wait_for_answers(i: &Install, answers: u64) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = i.stats();
-        if s["totals"]["answers"] == answers || Instant::now() > deadline {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    i.stats_until(Duration::from_secs(30), |s| {
+        s["totals"]["answers"] == answers
+    })
 }
 
 /// One vote per labeller per image: repeats and corrections supersede, skips are answers

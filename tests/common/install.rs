@@ -106,6 +106,22 @@ impl Install {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Polls `stats --json` until `done` holds (or `within` passes); returns the last figures.
+    pub fn stats_until(
+        &self,
+        within: std::time::Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let s = self.stats();
+            if done(&s) || std::time::Instant::now() > deadline {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -160,4 +176,15 @@ impl Install {
             .expect("seed");
         ctx
     }
+}
+
+/// One image's figures in `stats --json` (`null` when it is not listed).
+pub fn image_of(stats: &serde_json::Value, image: &str) -> serde_json::Value {
+    stats["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["image"] == image)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
 }

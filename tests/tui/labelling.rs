@@ -8,10 +8,10 @@ use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::tmux::{Tmux, session_command};
-use common::install::{Install, Stop, text};
+use common::install::{Install, Stop, image_of, text};
 
 /// Image names of the tiles on screen, in tile order (`╭ 1 name ─…`, `┏ 2 name ━…`).
 fn tile_names(screen: &str) -> Vec<String> {
@@ -35,32 +35,6 @@ fn tile_names(screen: &str) -> Vec<String> {
     found.into_iter().map(|(_, n)| n).collect()
 }
 
-fn image_stats(stats: &serde_json::Value, image: &str) -> serde_json::Value {
-    stats["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["image"] == image)
-        .cloned()
-        .unwrap_or(serde_json::Value::Null)
-}
-
-/// Polls `stats --json` until `done` holds (or `within` passes); returns the last figures.
-fn stats_until(
-    i: &Install,
-    within: Duration,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let s = i.stats();
-        if done(&s) || Instant::now() > deadline {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 fn undo_skip_and_detail(i: Install) {
     let t = Tmux::start(&session_command(&i, ""), 120, 40);
     let screen = t.wait_for_settled("answered 0/4", Duration::from_secs(20));
@@ -79,14 +53,14 @@ fn undo_skip_and_detail(i: Install) {
     t.keys(&["0", "n"]);
     t.wait_for("Round 2 ·", Duration::from_secs(10));
     let corrected = &round_one[0];
-    let stats = stats_until(&i, Duration::from_secs(30), |s| s["totals"]["answers"] == 5);
+    let stats = i.stats_until(Duration::from_secs(30), |s| s["totals"]["answers"] == 5);
     assert_eq!(stats["totals"]["answers"], 5, "{stats}");
     assert_eq!(
         stats["totals"]["votes"], 3,
         "one vote per labeller: {stats}"
     );
     assert_eq!(stats["totals"]["skips"], 1, "{stats}");
-    let c = image_stats(&stats, corrected);
+    let c = image_of(&stats, corrected);
     assert_eq!(
         (
             c["votes"].as_u64(),
@@ -96,7 +70,7 @@ fn undo_skip_and_detail(i: Install) {
         (Some(1), Some(1), Some(2)),
         "the correction superseded the first answer: {c}"
     );
-    let skipped = image_stats(&stats, &round_one[2]);
+    let skipped = image_of(&stats, &round_one[2]);
     assert_eq!(
         (skipped["votes"].as_u64(), skipped["skips"].as_u64()),
         (Some(0), Some(1))
@@ -157,7 +131,7 @@ fn tui_nothing_left_for_her_says_so_with_figures() {
     assert!(out.status.success(), "{:?}", text(&out));
     {
         let _worker = Stop(i.worker());
-        let s = stats_until(&i, Duration::from_secs(30), |s| s["totals"]["votes"] == 16);
+        let s = i.stats_until(Duration::from_secs(30), |s| s["totals"]["votes"] == 16);
         assert_eq!(s["totals"]["votes"], 16, "{s}");
     }
     let t = Tmux::start(&session_command(&i, "--votes-per-image 1"), 120, 40);
@@ -283,9 +257,9 @@ fn kill_9_right_after_the_keys_loses_nothing(aws: bool) {
     // A long poll the killed session had open when the backend went away may still take
     // the message at the server (SQS semantics): it is visible again after the 30 s
     // visibility timeout, so wait longer than that.
-    let stats = stats_until(&i, Duration::from_secs(75), |s| s["totals"]["votes"] == 2);
-    assert_eq!(image_stats(&stats, &tiles[0])["hotdog"], 1, "{stats}");
-    assert_eq!(image_stats(&stats, &tiles[1])["not_hotdog"], 1, "{stats}");
+    let stats = i.stats_until(Duration::from_secs(75), |s| s["totals"]["votes"] == 2);
+    assert_eq!(image_of(&stats, &tiles[0])["hotdog"], 1, "{stats}");
+    assert_eq!(image_of(&stats, &tiles[1])["not_hotdog"], 1, "{stats}");
     assert_eq!(stats["totals"]["answers"], 2, "none twice: {stats}");
 }
 
@@ -330,9 +304,9 @@ fn quit_during_an_outage_keeps_the_answers(aws: bool) {
     );
     let _worker = Stop(i.worker());
     // As above: a receive left open by the session may hold the message for 30 s.
-    let stats = stats_until(&i, Duration::from_secs(75), |s| s["totals"]["answers"] == 2);
-    assert_eq!(image_stats(&stats, &tiles[0])["hotdog"], 1, "{stats}");
-    assert_eq!(image_stats(&stats, &tiles[1])["skips"], 1, "{stats}");
+    let stats = i.stats_until(Duration::from_secs(75), |s| s["totals"]["answers"] == 2);
+    assert_eq!(image_of(&stats, &tiles[0])["hotdog"], 1, "{stats}");
+    assert_eq!(image_of(&stats, &tiles[1])["skips"], 1, "{stats}");
     assert_eq!(stats["totals"]["answers"], 2, "{stats}");
 }
 

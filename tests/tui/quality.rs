@@ -6,36 +6,10 @@
 
 use crate::common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::tmux::{Tmux, session_command};
-use common::install::{Install, Stop, text};
-
-fn image_stats(stats: &serde_json::Value, image: &str) -> serde_json::Value {
-    stats["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["image"] == image)
-        .cloned()
-        .unwrap_or(serde_json::Value::Null)
-}
-
-/// Polls `stats --json` until `done` holds (or `within` passes); returns the last figures.
-fn stats_until(
-    i: &Install,
-    within: Duration,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let s = i.stats();
-        if done(&s) || Instant::now() > deadline {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use common::install::{Install, Stop, image_of, text};
 
 fn run_ok(i: &Install, args: &[&str]) -> String {
     let out = i.run(args);
@@ -52,10 +26,8 @@ fn tui_gold_image_comes_up_in_a_round_and_her_answer_lands() {
         // Someone else's vote makes it done (1 vote per image in this test).
         let _worker = Stop(i.worker());
         run_ok(&i, &["--user", "zed", "label", &format!("{gold}=1")]);
-        let s = stats_until(&i, Duration::from_secs(30), |s| {
-            image_stats(s, gold)["votes"] == 1
-        });
-        assert_eq!(image_stats(&s, gold)["votes"], 1, "{s}");
+        let s = i.stats_until(Duration::from_secs(30), |s| image_of(s, gold)["votes"] == 1);
+        assert_eq!(image_of(&s, gold)["votes"], 1, "{s}");
     }
     let set = run_ok(&i, &["gold", "set", &format!("{gold}=1")]);
     assert!(set.contains("1 gold image"), "{set}");
@@ -72,10 +44,10 @@ fn tui_gold_image_comes_up_in_a_round_and_her_answer_lands() {
         "nothing on screen tells it apart: {screen}"
     );
     t.keys(&["0", "0", "0", "0"]);
-    let s = stats_until(&i, Duration::from_secs(30), |s| {
-        image_stats(s, gold)["answers"] == 2
+    let s = i.stats_until(Duration::from_secs(30), |s| {
+        image_of(s, gold)["answers"] == 2
     });
-    let g = image_stats(&s, gold);
+    let g = image_of(&s, gold);
     assert_eq!(
         (g["answers"].as_u64(), g["not_hotdog"].as_u64()),
         (Some(2), Some(1)),
@@ -95,10 +67,8 @@ fn tui_review_decides_a_tie_it_leaves_the_list_and_export_shows_it() {
         let _worker = Stop(i.worker());
         run_ok(&i, &["--user", "ann", "label", &format!("{tie}=1")]);
         run_ok(&i, &["--user", "bob", "label", &format!("{tie}=0")]);
-        let s = stats_until(&i, Duration::from_secs(30), |s| {
-            image_stats(s, tie)["votes"] == 2
-        });
-        assert_eq!(image_stats(&s, tie)["majority"], "tie", "{s}");
+        let s = i.stats_until(Duration::from_secs(30), |s| image_of(s, tie)["votes"] == 2);
+        assert_eq!(image_of(&s, tie)["majority"], "tie", "{s}");
     }
     let t = Tmux::start(&session_command(&i, ""), 120, 40);
     t.wait_for("answered 0/4", Duration::from_secs(20));
@@ -135,5 +105,5 @@ fn tui_review_decides_a_tie_it_leaves_the_list_and_export_shows_it() {
     assert_eq!(m["hotdog"], 1, "the reviewer said hot dog: {m}");
     // The decision is an answer in the label file, by the reviewer.
     let s = i.stats();
-    assert_eq!(image_stats(&s, tie)["adjudicated"], true, "{s}");
+    assert_eq!(image_of(&s, tie)["adjudicated"], true, "{s}");
 }
