@@ -145,7 +145,7 @@ pub fn to_manifest(
                 "adjudicated": s.adjudicated,
                 "type": "groundtruth/image-classification",
                 "human-annotated": "yes",
-                "creation-date": s.last_answer_at.clone().unwrap_or_else(|| now.to_string()),
+                "creation-date": s.last_answer_at.as_deref().unwrap_or(now),
             }
         });
         out.push_str(&line.to_string());
@@ -193,7 +193,7 @@ pub fn to_answers_csv(
                 "{image},{},{code},{},{}\n",
                 csv_field(&a.labeller),
                 csv_field(&a.at),
-                csv_field(&a.answer_id)
+                csv_field(&a.answer_id.to_string())
             ));
             rows += 1;
         }
@@ -210,7 +210,7 @@ pub fn to_answers_csv(
                 csv_field(&a.by),
                 a.vote.digit(),
                 csv_field(&a.at),
-                csv_field(&a.answer_id)
+                csv_field(&a.answer_id.to_string())
             ));
             rows += 1;
         }

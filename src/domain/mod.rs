@@ -3,6 +3,7 @@
 //! formats, the queue message shapes, importing the original system's labels, the gold
 //! answers, and label quality (consensus with confidence, agreement, labeller scores).
 
+pub mod answer_id;
 pub mod claims;
 pub mod export;
 pub mod gold;

@@ -52,7 +52,7 @@ pub struct ImageStats {
     pub malformed_lines: usize,
     /// Latest time among the current answers, if any carries one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_answer_at: Option<String>,
+    pub last_answer_at: Option<compact_str::CompactString>,
     /// The consensus label (`domain::quality`): a reviewer's decision, a gold answer, or the
     /// Dawid–Skene estimate. The majority until the quality figures are applied.
     pub consensus: Majority,
