@@ -98,7 +98,8 @@ pub struct LabelState {
     /// (done, total): images with the votes they need.
     pub progress: Option<(usize, usize)>,
     pub votes_per_image: u64,
-    /// Images with the votes they need (left out when a prefetched round is shown).
+    /// Images of the prefetched round that got the votes they need since it was picked
+    /// (left out when it is shown).
     done: HashSet<String>,
     /// Gold images (known answers): never left out for having their votes.
     pub gold: HashSet<String>,
@@ -191,12 +192,19 @@ impl LabelState {
     pub fn store_listed(&mut self, images: &[ImageStats], names: &[String]) -> Vec<Effect> {
         self.images_in_store = Some(names.len());
         let listed: HashSet<&str> = names.iter().map(String::as_str).collect();
-        self.done = images
+        let done = images
             .iter()
             .filter(|s| s.done && listed.contains(s.image.as_str()))
+            .count();
+        // Only the prefetched round needs the flag: a later pick is made from a view at
+        // least as fresh as this one (at 100,000 images the whole set took 7 MB).
+        let prefetched: HashSet<&str> = self.next.iter().flatten().map(String::as_str).collect();
+        self.done = images
+            .iter()
+            .filter(|s| s.done && prefetched.contains(s.image.as_str()))
             .map(|s| s.image.clone())
             .collect();
-        self.progress = Some((self.done.len(), names.len()));
+        self.progress = Some((done, names.len()));
         let nothing_shown = self.round.is_none() && self.reviewing.is_none();
         // Something may have opened up (uploads, others' claims expiring, more votes
         // wanted): ask again when she has nothing, or when the prefetch came back empty.
