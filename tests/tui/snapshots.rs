@@ -624,3 +624,31 @@ fn review_view_with_nothing_contested() {
     assert!(ch(&mut s, 'r').is_empty());
     assert_snapshot!(screen_text(&s));
 }
+
+/// Names as teams write them ("labeller-07", "ann.smith-team-a") are shown whole: beside
+/// the charts they were cut to five letters, so every row read "label". Where they do not
+/// fit with the answer times, the times give way.
+#[test]
+fn labeller_names_are_shown_whole_at_any_width() {
+    let mut s = quality_state();
+    ch(&mut s, 'l');
+    let names: Vec<String> = {
+        let report = &mut s.stats.quality.as_mut().unwrap().report;
+        for l in report.labellers.iter_mut().filter(|l| !l.anonymous) {
+            l.labeller = format!("{}.smith-team-a", l.labeller);
+        }
+        report
+            .labellers
+            .iter()
+            .map(|l| l.labeller.clone())
+            .collect()
+    };
+    for (width, times) in [(100, false), (160, true), (105, false), (110, true)] {
+        update(&mut s, Action::Resize { width, height: 40 });
+        let screen = screen_text(&s);
+        for name in &names {
+            assert!(screen.contains(name.as_str()), "{width}: {name}\n{screen}");
+        }
+        assert_eq!(screen.contains("First"), times, "{width}\n{screen}");
+    }
+}

@@ -220,3 +220,39 @@ fn a_decided_image_leaves_once_the_label_files_show_it() {
     refresh(&mut s, images);
     assert_eq!(listed(&s), ["clear.jpg", "tie-a.jpg"]);
 }
+
+/// A store where most images are contested: the list builds only the rows on screen, and
+/// moving through it keeps the selected image in view.
+#[test]
+fn a_long_list_keeps_the_selected_image_in_view() {
+    let mut s = state();
+    press(&mut s, KeyCode::F(3));
+    refresh(
+        &mut s,
+        (0..100_000)
+            .map(|i| stats(&format!("{i:06}.jpg"), 1, 1))
+            .collect(),
+    );
+    press(&mut s, KeyCode::Char('r'));
+    assert_eq!(s.overlay, Overlay::Review);
+    assert_eq!(s.review.items.len(), 100_000);
+    let screen = screen_text(&s);
+    assert!(screen.contains("Contested (100000)"), "{screen}");
+    assert!(screen.contains("000000.jpg"), "{screen}");
+    for _ in 0..300 {
+        press(&mut s, KeyCode::Down);
+    }
+    let selected = s.review.selected_item().unwrap().image.clone();
+    assert_eq!(selected, "000300.jpg");
+    let screen = screen_text(&s);
+    assert!(screen.contains(&selected), "{screen}");
+    assert!(
+        !screen.contains("000000.jpg"),
+        "scrolled past the top: {screen}"
+    );
+    let shown = s.review.first_shown.get();
+    assert!(
+        shown <= 300 && 300 < shown + usize::from(s.screen.height),
+        "{shown}"
+    );
+}

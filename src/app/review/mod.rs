@@ -46,6 +46,8 @@ pub struct ReviewState {
     /// Decisions given in this session, by image, until the label files show them.
     pub decided: HashMap<String, Vote>,
     next_request: u64,
+    /// The first list row on screen, as last drawn: only the rows in view are built.
+    pub first_shown: std::cell::Cell<usize>,
 }
 
 impl ReviewState {
@@ -59,6 +61,7 @@ impl ReviewState {
             shown: None,
             decided: HashMap::new(),
             next_request: 1,
+            first_shown: std::cell::Cell::new(0),
         }
     }
 
@@ -89,6 +92,11 @@ impl ReviewState {
             }
             _ => true,
         }
+    }
+
+    /// The list rows to build for a list `rows` high (see `layout::rows_in_view`).
+    pub fn rows_in_view(&self, rows: usize) -> std::ops::Range<usize> {
+        super::layout::rows_in_view(self.items.len(), rows, self.selected, &self.first_shown)
     }
 
     pub fn selected_item(&self) -> Option<&Contested> {

@@ -60,8 +60,13 @@ fn draw_list(frame: &mut Frame, state: &State, area: ratatui::layout::Rect, bg: 
         return;
     }
     let name_width = usize::from(inner.width.saturating_sub(14)).max(6);
+    // The header takes a row.
+    let in_view = r.rows_in_view(usize::from(inner.height.saturating_sub(1)));
+    let first = in_view.start;
     let rows: Vec<Row> = r
         .items
+        .get(in_view)
+        .unwrap_or_default()
         .iter()
         .map(|c| {
             let why = match r.decided.get(&c.image) {
@@ -91,7 +96,7 @@ fn draw_list(frame: &mut Frame, state: &State, area: ratatui::layout::Rect, bg: 
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut selection = TableState::default().with_selected(Some(r.selected));
+    let mut selection = TableState::default().with_selected(r.selected.checked_sub(first));
     frame.render_stateful_widget(table, inner, &mut selection);
 }
 

@@ -78,17 +78,7 @@ impl StatsState {
     /// just enough to keep the selected row in it (what ratatui's `TableState` does, kept
     /// here so only those rows are built).
     pub fn rows_in_view(&self, rows: usize) -> std::ops::Range<usize> {
-        let len = self.images.len();
-        let rows = rows.max(1);
-        let selected = self.scroll.min(len.saturating_sub(1));
-        let mut first = self.first_shown.get().min(len.saturating_sub(rows));
-        if selected < first {
-            first = selected;
-        } else if selected >= first + rows {
-            first = selected + 1 - rows;
-        }
-        self.first_shown.set(first);
-        first..(first + rows).min(len)
+        crate::app::layout::rows_in_view(self.images.len(), rows, self.scroll, &self.first_shown)
     }
 
     pub fn set_images(&mut self, mut images: Vec<ImageStats>, at: Instant) {

@@ -95,8 +95,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     ];
     frame.render_widget(ratatui::widgets::Paragraph::new(lines), summary);
     if st.show_labellers {
-        draw_labellers(frame, table_area, state);
-        draw_charts(frame, charts_area, state, wide);
+        // The table takes the whole width: beside the charts its names were cut to a few
+        // letters. The charts (which are about images) stay below where there is room.
+        let [table, charts] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(8)]).areas(main);
+        match main.height >= 24 {
+            true => {
+                draw_labellers(frame, table, state);
+                draw_charts(frame, charts, state, false);
+            }
+            false => draw_labellers(frame, main, state),
+        }
         return;
     }
 
@@ -243,7 +252,8 @@ fn short(at: Option<&str>) -> String {
     )
 }
 
-fn labeller_row(l: &LabellerRow, name_width: usize) -> Row<'static> {
+/// The labeller's row: her name in `name_width`, then the first `cells` - 1 figures.
+fn labeller_row(l: &LabellerRow, name_width: usize, cells: usize) -> Row<'static> {
     let name = if l.anonymous {
         Span::styled(truncate(&l.labeller, name_width), dim())
     } else {
@@ -256,7 +266,7 @@ fn labeller_row(l: &LabellerRow, name_width: usize) -> Row<'static> {
             format!("{} /{n}", share(v))
         }
     };
-    Row::new(vec![
+    let mut row = vec![
         Cell::from(name),
         Cell::from(format!("{:>5}", l.votes)),
         Cell::from(format!("{:>5}", l.skips)),
@@ -281,7 +291,9 @@ fn labeller_row(l: &LabellerRow, name_width: usize) -> Row<'static> {
         )),
         Cell::from(short(l.first_answer.as_deref())),
         Cell::from(short(l.last_answer.as_deref())),
-    ])
+    ];
+    row.truncate(cells);
+    Row::new(row)
 }
 
 fn draw_labellers(frame: &mut Frame, area: Rect, state: &State) {
@@ -293,40 +305,50 @@ fn draw_labellers(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(p, area);
         return;
     };
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(9),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(8),
-        Constraint::Length(5),
-        Constraint::Length(16),
-        Constraint::Length(16),
+    // Each column's title and width; the name column takes the rest. The first and last
+    // answer times give way when the longest name (up to 20 columns) would not fit.
+    let mut columns: Vec<(&str, u16)> = vec![
+        ("Votes", 5),
+        ("Skips", 5),
+        ("  Hot", 5),
+        ("vs others", 9),
+        (" Sens", 5),
+        (" Spec", 5),
+        ("    Gold", 8),
+        ("/min", 5),
+        ("First", 16),
+        ("Last", 16),
     ];
-    let fixed: u16 = 5 + 5 + 5 + 9 + 5 + 5 + 8 + 5 + 16 + 16 + 11 + 2;
-    let name_width = usize::from(area.width.saturating_sub(fixed)).max(6);
+    let name_width = |columns: &[(&str, u16)]| {
+        let fixed: u16 = columns.iter().map(|(_, w)| w + 1).sum::<u16>() + 2;
+        usize::from(area.width.saturating_sub(fixed))
+    };
+    let longest = q
+        .report
+        .labellers
+        .iter()
+        .map(|l| display_safe(&l.labeller).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 20);
+    if name_width(&columns) < longest {
+        columns.truncate(columns.len() - 2);
+    }
+    let name_width = name_width(&columns).max(6);
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Fill(1))
+        .chain(columns.iter().map(|(_, w)| Constraint::Length(*w)))
+        .collect();
     let rows: Vec<Row> = q
         .report
         .labellers
         .iter()
-        .map(|l| labeller_row(l, name_width))
+        .map(|l| labeller_row(l, name_width, columns.len() + 1))
         .collect();
-    let header = Row::new(vec![
-        "Labeller",
-        "Votes",
-        "Skips",
-        "  Hot",
-        "vs others",
-        " Sens",
-        " Spec",
-        "    Gold",
-        "/min",
-        "First",
-        "Last",
-    ])
+    let header = Row::new(
+        std::iter::once("Labeller")
+            .chain(columns.iter().map(|(title, _)| *title))
+            .collect::<Vec<_>>(),
+    )
     .style(Style::new().add_modifier(Modifier::BOLD));
     let title = format!(
         " Labellers ({}) · Dawid–Skene, {} iterations ",
