@@ -256,3 +256,21 @@ fn a_long_list_keeps_the_selected_image_in_view() {
         "{shown}"
     );
 }
+
+/// The list is held only while the view is open (on a store where most images are
+/// contested it is one entry per image); it is built again, current, when the view opens.
+#[test]
+fn the_list_is_let_go_while_the_view_is_closed() {
+    let mut s = on_stats(&[]);
+    press(&mut s, KeyCode::Char('r'));
+    assert_eq!(listed(&s), ["tie-b.jpg", "tie-a.jpg"]);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(s.review.items.is_empty());
+    let mut images = contested_images();
+    images.push(stats("tie-c.jpg", 3, 3));
+    refresh(&mut s, images);
+    assert!(s.review.items.is_empty());
+    press(&mut s, KeyCode::Char('r'));
+    assert_eq!(listed(&s), ["tie-c.jpg", "tie-b.jpg", "tie-a.jpg"]);
+}

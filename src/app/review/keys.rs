@@ -11,6 +11,7 @@ pub(crate) fn on_key(state: &mut State, ev: &KeyEvent) -> Vec<Effect> {
         Some(Command::ForceQuit) => state.force_quit(),
         Some(Command::Close) => {
             state.overlay = Overlay::None;
+            state.review.close();
             Vec::new()
         }
         Some(Command::ScrollUp) => state.review.select_by(-1),

@@ -94,6 +94,13 @@ impl ReviewState {
         }
     }
 
+    /// Lets go of the list while the view is closed: on a store where most images are
+    /// contested it is one entry per image (10 MB at 100,000). Decisions on their way stay.
+    pub fn close(&mut self) {
+        self.items = Vec::new();
+        self.shown = None;
+    }
+
     /// The list rows to build for a list `rows` high (see `layout::rows_in_view`).
     pub fn rows_in_view(&self, rows: usize) -> std::ops::Range<usize> {
         super::layout::rows_in_view(self.items.len(), rows, self.selected, &self.first_shown)
@@ -193,12 +200,14 @@ pub fn open(state: &mut State) -> Vec<Effect> {
     state.review.want_selected()
 }
 
-/// New statistics: the list follows; the selected image is loaded again if it changed.
+/// New statistics: the list follows while the view is open (it is built again when the
+/// view opens); the selected image is loaded again if it changed.
 pub(crate) fn refreshed(state: &mut State) -> Vec<Effect> {
-    state.review.set_images(&state.stats.images);
     if state.overlay != Overlay::Review {
+        state.review.close();
         return Vec::new();
     }
+    state.review.set_images(&state.stats.images);
     state.review.want_selected()
 }
 
