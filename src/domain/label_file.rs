@@ -23,7 +23,7 @@ use std::fmt;
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use super::answer_id::AnswerId;
+use super::compact::AnswerId;
 use super::names::labeller_name;
 
 /// One labeller's verdict on one image.

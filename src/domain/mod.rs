@@ -3,8 +3,8 @@
 //! formats, the queue message shapes, importing the original system's labels, the gold
 //! answers, and label quality (consensus with confidence, agreement, labeller scores).
 
-pub mod answer_id;
 pub mod claims;
+pub mod compact;
 pub mod export;
 pub mod gold;
 pub mod label_file;

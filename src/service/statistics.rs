@@ -11,6 +11,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use crate::backend::{BackendError, ETag, Fetched, ObjectMeta, ObjectStore};
+use crate::domain::compact::LabelETag;
 use crate::domain::gold::GoldSet;
 use crate::domain::keys;
 use crate::domain::label_file::{ImageSummary, LabelFile};
@@ -41,8 +42,8 @@ pub struct StatsCache {
     /// Shared with the quality computation, which reads a snapshot without a copy; a
     /// change while it runs copies the map (`Arc::make_mut`).
     summaries: Arc<HashMap<String, ImageSummary>>,
-    /// Each label file's ETag and size, as the index says.
-    labels: HashMap<Arc<str>, (ETag, u64)>,
+    /// Each label file's ETag (compact: 100,000 are held) and size, as the index says.
+    labels: HashMap<Arc<str>, (LabelETag, u64)>,
     /// The names each shard holds, and the shard's ETag (absent: built in memory).
     shard_names: HashMap<u32, Vec<Arc<str>>>,
     shard_etags: HashMap<u32, ETag>,
@@ -250,7 +251,7 @@ impl StatsCache {
                 Some((
                     image.to_string(),
                     IndexedLabel {
-                        etag: etag.clone(),
+                        etag: etag.to_string(),
                         bytes: *bytes,
                         summary: self.summaries.get(&**image)?.clone(),
                     },
@@ -336,8 +337,10 @@ impl StatsCache {
             self.images.insert(Arc::clone(&shared));
         }
         if let Some(label) = entry.label {
-            self.labels
-                .insert(Arc::clone(&shared), (label.etag, label.bytes));
+            self.labels.insert(
+                Arc::clone(&shared),
+                (LabelETag::new(&label.etag), label.bytes),
+            );
             Arc::make_mut(&mut self.summaries).insert(name, label.summary);
         }
         shared
@@ -372,7 +375,7 @@ impl StatsCache {
             .iter()
             .filter(
                 |image| match (self.labels.get(image.as_str()), self.files.get(*image)) {
-                    (Some((etag, _)), Some(file)) => *etag != file.etag,
+                    (Some((etag, _)), Some(file)) => *etag != *file.etag,
                     (Some(_), None) => true,
                     (None, _) => false,
                 },

@@ -1,13 +1,18 @@
-//! An answer's id as held in memory. The product writes ids of 32 lowercase hex digits (a
-//! UUID); those are kept as their 16 bytes, anything else (imported ids, hand-written
-//! files) as text. A store of 100,000 images holds half a million of them: 24 bytes each
-//! and no allocation, where a `String` took 24 bytes plus a 48-byte heap block.
+//! Compact forms of the strings a store of 100,000 images holds by the hundred thousand:
+//! hex digests kept as their bytes, anything else as written.
+//!
+//! - `AnswerId`: the product writes ids of 32 lowercase hex digits (a UUID); half a million
+//!   are held, 24 bytes each and no allocation, where a `String` took 24 bytes plus a
+//!   48-byte heap block.
+//! - `LabelETag`: a label file's ETag as the statistics cache keeps it; the local store's
+//!   and S3's (for a file written in one put) are an MD5-sized hex digest in quotes.
 
 use std::fmt;
 
 use compact_str::CompactString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// An answer's id.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum AnswerId {
     /// 32 lowercase hex digits, as bytes.
@@ -25,6 +30,7 @@ impl AnswerId {
     }
 }
 
+/// 32 lowercase hex digits as 16 bytes.
 fn hex_bytes(id: &str) -> Option<[u8; 16]> {
     let digits = id.as_bytes();
     if digits.len() != 32 {
@@ -97,6 +103,52 @@ impl<'de> Deserialize<'de> for AnswerId {
     }
 }
 
+/// A label file's ETag: `"` + 32 lowercase hex digits + `"` as 16 bytes, anything else
+/// as written. Compared with, and turned back into, the ETag the store gives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum LabelETag {
+    Quoted([u8; 16]),
+    Text(Box<str>),
+}
+
+impl LabelETag {
+    pub fn new(etag: &str) -> LabelETag {
+        match etag
+            .strip_prefix('"')
+            .and_then(|e| e.strip_suffix('"'))
+            .and_then(hex_bytes)
+        {
+            Some(bytes) => LabelETag::Quoted(bytes),
+            None => LabelETag::Text(etag.into()),
+        }
+    }
+}
+
+impl fmt::Display for LabelETag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LabelETag::Quoted(bytes) => {
+                f.write_str("\"")?;
+                bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))?;
+                f.write_str("\"")
+            }
+            LabelETag::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Debug for LabelETag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.to_string())
+    }
+}
+
+impl PartialEq<str> for LabelETag {
+    fn eq(&self, other: &str) -> bool {
+        *self == LabelETag::new(other)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +193,30 @@ mod tests {
     #[test]
     fn it_is_as_small_as_a_string_header() {
         assert_eq!(std::mem::size_of::<AnswerId>(), 24);
+    }
+
+    #[test]
+    fn etags_as_the_stores_give_them_come_back_exactly() {
+        for etag in [
+            "\"3778c4e716aff4a497b2258d12cfad48\"",
+            "\"3778c4e716aff4a497b2258d12cfad48-2\"",
+            "3778c4e716aff4a497b2258d12cfad48",
+            "\"3778C4E716AFF4A497B2258D12CFAD48\"",
+            "W/\"x\"",
+            "",
+        ] {
+            let held = LabelETag::new(etag);
+            assert_eq!(held.to_string(), etag);
+            assert_eq!(held, *etag);
+        }
+        assert!(matches!(
+            LabelETag::new("\"3778c4e716aff4a497b2258d12cfad48\""),
+            LabelETag::Quoted(_)
+        ));
+        assert_ne!(
+            LabelETag::new("\"3778c4e716aff4a497b2258d12cfad48\""),
+            *"\"3778c4e716aff4a497b2258d12cfad49\""
+        );
+        assert_eq!(std::mem::size_of::<LabelETag>(), 24);
     }
 }
