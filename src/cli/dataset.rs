@@ -320,7 +320,7 @@ pub async fn export(
     let answers: Vec<(&str, &ImageSummary)> = cache
         .summaries()
         .iter()
-        .map(|(image, s)| (image.as_str(), s))
+        .map(|(image, s)| (&**image, s))
         .collect();
     if output.as_deref() == Some(std::path::Path::new("-")) {
         let (text, _) =

@@ -8,8 +8,10 @@
 //! ones she has not answered into her rounds at the gold rate, done or not, at random
 //! places, so they look like any other image.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::Hash;
 
 use super::claims::Claim;
 use super::label_file::ImageSummary;
@@ -32,9 +34,9 @@ pub struct PoolImage {
 
 /// The pool for labeller `me`: `images` (the store's listing), their label-file summaries,
 /// everyone's claims, and the images she answered that may not be in the files yet.
-pub fn pool(
+pub fn pool<K: Borrow<str> + Eq + Hash>(
     images: &[String],
-    summaries: &HashMap<String, ImageSummary>,
+    summaries: &HashMap<K, ImageSummary>,
     claims: &[Claim],
     me: &str,
     answered_not_yet_written: &HashSet<String>,
@@ -52,7 +54,7 @@ pub fn pool(
     images
         .iter()
         .map(|name| {
-            let summary = summaries.get(name).unwrap_or(&empty);
+            let summary = summaries.get(name.as_str()).unwrap_or(&empty);
             // A claim by someone whose answer is already in the file is spent.
             let held_by_others = held.get(name.as_str()).map_or(0, |who| {
                 who.iter().filter(|w| !summary.answered_by(w)).count() as u64
@@ -152,9 +154,9 @@ pub fn choose_round(
 
 /// The gold images labeller `me` may still be shown: not answered by her (in the files or
 /// sent and not yet written), not in `exclude` (on her screen), sorted by name.
-pub fn open_gold<'a>(
+pub fn open_gold<'a, K: Borrow<str> + Eq + Hash>(
     gold: impl IntoIterator<Item = &'a String>,
-    summaries: &HashMap<String, ImageSummary>,
+    summaries: &HashMap<K, ImageSummary>,
     me: &str,
     answered_not_yet_written: &HashSet<String>,
     exclude: &HashSet<String>,
@@ -162,7 +164,7 @@ pub fn open_gold<'a>(
     let mut open: Vec<String> = gold
         .into_iter()
         .filter(|g| {
-            !summaries.get(*g).is_some_and(|s| s.answered_by(me))
+            !summaries.get(g.as_str()).is_some_and(|s| s.answered_by(me))
                 && !answered_not_yet_written.contains(*g)
                 && !exclude.contains(*g)
         })
@@ -206,16 +208,16 @@ pub fn mix_gold(
 }
 
 /// Images with `votes_per_image` current votes, of all listed.
-pub fn progress(
+pub fn progress<K: Borrow<str> + Eq + Hash>(
     images: &[String],
-    summaries: &HashMap<String, ImageSummary>,
+    summaries: &HashMap<K, ImageSummary>,
     votes_per_image: u64,
 ) -> (usize, usize) {
     let done = images
         .iter()
         .filter(|i| {
             summaries
-                .get(*i)
+                .get(i.as_str())
                 .is_some_and(|s| s.is_done(votes_per_image))
         })
         .count();

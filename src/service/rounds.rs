@@ -203,7 +203,7 @@ impl RoundPicker {
                 if self.gold.contains(*image) {
                     return false;
                 }
-                let summary = summaries.get(*image);
+                let summary = summaries.get(image.as_str());
                 let votes = summary.map_or(0, |s| s.vote_count());
                 let room = ctx.votes_per_image.saturating_sub(votes);
                 let since = self.held.get(*image).copied().unwrap_or(now);
@@ -296,7 +296,11 @@ impl RoundPicker {
         hold.extend(
             answered_not_written
                 .iter()
-                .filter(|i| summaries.get(*i).is_none_or(|s| !s.answered_by(&ctx.user)))
+                .filter(|i| {
+                    summaries
+                        .get(i.as_str())
+                        .is_none_or(|s| !s.answered_by(&ctx.user))
+                })
                 .cloned(),
         );
         hold.sort();

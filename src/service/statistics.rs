@@ -36,12 +36,12 @@ struct CachedFile {
 
 #[derive(Debug, Clone)]
 pub struct StatsCache {
-    /// Images whose `images/` object exists. The names here, in `labels` and in
-    /// `shard_names` are one shared allocation per image (at 100,000 images, 9 MB less).
+    /// Images whose `images/` object exists. The names here, in `labels`, `summaries` and
+    /// `shard_names` are one shared allocation per image (at 100,000 images, 13 MB less).
     images: BTreeSet<Arc<str>>,
     /// Shared with the quality computation, which reads a snapshot without a copy; a
     /// change while it runs copies the map (`Arc::make_mut`).
-    summaries: Arc<HashMap<String, ImageSummary>>,
+    summaries: Arc<HashMap<Arc<str>, ImageSummary>>,
     /// Each label file's ETag (compact: 100,000 are held) and size, as the index says.
     labels: HashMap<Arc<str>, (LabelETag, u64)>,
     /// The names each shard holds, and the shard's ETag (absent: built in memory).
@@ -253,7 +253,7 @@ impl StatsCache {
                     IndexedLabel {
                         etag: etag.to_string(),
                         bytes: *bytes,
-                        summary: self.summaries.get(&**image)?.clone(),
+                        summary: self.summaries.get(image)?.clone(),
                     },
                 ))
             })
@@ -314,7 +314,7 @@ impl StatsCache {
     fn replace_shard(&mut self, shard: u32, content: Option<(ETag, IndexShard)>) {
         for name in self.shard_names.remove(&shard).unwrap_or_default() {
             self.images.remove(&name);
-            Arc::make_mut(&mut self.summaries).remove(&*name);
+            Arc::make_mut(&mut self.summaries).remove(&name);
             self.labels.remove(&name);
         }
         self.shard_etags.remove(&shard);
@@ -341,7 +341,7 @@ impl StatsCache {
                 Arc::clone(&shared),
                 (LabelETag::new(&label.etag), label.bytes),
             );
-            Arc::make_mut(&mut self.summaries).insert(name, label.summary);
+            Arc::make_mut(&mut self.summaries).insert(Arc::clone(&shared), label.summary);
         }
         shared
     }
@@ -444,12 +444,12 @@ impl StatsCache {
     }
 
     /// Each label file's summary, by image name.
-    pub fn summaries(&self) -> &HashMap<String, ImageSummary> {
+    pub fn summaries(&self) -> &HashMap<Arc<str>, ImageSummary> {
         &self.summaries
     }
 
     /// The same, shared: a snapshot for work off this task, without copying it.
-    pub fn summaries_snapshot(&self) -> Arc<HashMap<String, ImageSummary>> {
+    pub fn summaries_snapshot(&self) -> Arc<HashMap<Arc<str>, ImageSummary>> {
         Arc::clone(&self.summaries)
     }
 
@@ -476,7 +476,7 @@ impl StatsCache {
         self.summaries
             .iter()
             .filter(|(_, s)| s.answered_by(user))
-            .map(|(image, _)| image.clone())
+            .map(|(image, _)| image.to_string())
             .collect()
     }
 
@@ -560,7 +560,7 @@ pub fn quality(cache: &StatsCache, gold: &GoldSet) -> QualityReport {
     let images: Vec<(&str, &ImageSummary)> = cache
         .summaries()
         .iter()
-        .map(|(image, s)| (image.as_str(), s))
+        .map(|(image, s)| (&**image, s))
         .collect();
     crate::domain::quality::assess(&images, gold)
 }

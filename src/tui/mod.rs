@@ -278,8 +278,20 @@ pub async fn run(ctx: AppContext, opts: TuiOptions) -> anyhow::Result<bool> {
 
 fn absorb(state: &mut State, runner: &mut EffectRunner, action: Action) {
     state.set_clock(Instant::now());
+    // New statistics or quality figures replace the tables the UI holds (100,000 rows at
+    // 100,000 images), and closing the review view drops its list: once the old ones are
+    // dropped, their pages go back to the system, off this task (glibc would otherwise
+    // keep them, about 8 MB a refresh at that size).
+    let replaces_tables = matches!(
+        action,
+        Action::StatsRefreshed { changed: true, .. } | Action::QualityComputed { .. }
+    );
+    let reviewing = state.overlay == app::Overlay::Review;
     for effect in app::update(state, action) {
         runner.run(effect);
+    }
+    if replaces_tables || (reviewing && state.overlay != app::Overlay::Review) {
+        tokio::task::spawn_blocking(crate::service::memory::return_freed_memory);
     }
 }
 

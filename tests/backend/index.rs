@@ -246,14 +246,18 @@ async fn a_missing_or_stale_index_is_rebuilt(b: Backend) {
         .await
         .unwrap();
     fresh.refresh(&ctx).await.unwrap();
-    assert_eq!(fresh.summaries()[&images[1]].answers, 1, "not seen yet");
+    assert_eq!(
+        fresh.summaries()[images[1].as_str()].answers,
+        1,
+        "not seen yet"
+    );
     let (report, _) = rebuild(&store, &HashMap::new(), RebuildMode::Verify)
         .await
         .unwrap();
     assert_eq!((report.repaired, report.fetched), (1, 1), "{report:?}");
     let seen = fresh.refresh(&ctx).await.unwrap();
     assert_eq!(seen.shards_fetched, 1);
-    assert_eq!(fresh.summaries()[&images[1]].answers, 2);
+    assert_eq!(fresh.summaries()[images[1].as_str()].answers, 2);
     assert_index_matches_files(&ctx).await;
     let names: HashSet<String> = fresh.image_names().into_iter().collect();
     assert_eq!(names, images.iter().cloned().collect());

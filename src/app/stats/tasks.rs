@@ -17,7 +17,7 @@ use crate::service::context::AppContext;
 /// gold answers.
 pub struct QualityInput {
     pub computation: u64,
-    pub images: std::sync::Arc<std::collections::HashMap<String, ImageSummary>>,
+    pub images: std::sync::Arc<std::collections::HashMap<std::sync::Arc<str>, ImageSummary>>,
     pub gold: GoldSet,
     pub gold_problem: Option<String>,
 }
@@ -37,8 +37,7 @@ pub(crate) fn compute_quality(
             gold_problem,
         } = input;
         let result = tokio::task::spawn_blocking(move || {
-            let refs: Vec<(&str, &ImageSummary)> =
-                images.iter().map(|(n, s)| (n.as_str(), s)).collect();
+            let refs: Vec<(&str, &ImageSummary)> = images.iter().map(|(n, s)| (&**n, s)).collect();
             let report = crate::domain::quality::assess(&refs, &gold);
             drop(refs);
             drop(images);
