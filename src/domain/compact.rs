@@ -48,10 +48,15 @@ fn hex_bytes(id: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
+/// The bytes as lowercase hex digits (what `hex_bytes` read).
+fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8; 16]) -> fmt::Result {
+    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+}
+
 impl fmt::Display for AnswerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AnswerId::Hex(bytes) => bytes.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            AnswerId::Hex(bytes) => write_hex(f, bytes),
             AnswerId::Text(text) => f.write_str(text),
         }
     }
@@ -129,7 +134,7 @@ impl fmt::Display for LabelETag {
         match self {
             LabelETag::Quoted(bytes) => {
                 f.write_str("\"")?;
-                bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))?;
+                write_hex(f, bytes)?;
                 f.write_str("\"")
             }
             LabelETag::Text(text) => f.write_str(text),

@@ -324,15 +324,15 @@ impl StatsCache {
         };
         let mut names = Vec::with_capacity(content.images.len());
         for (name, entry) in content.images {
-            names.push(self.insert_entry(name, entry));
+            names.push(self.insert_entry(&name, entry));
         }
         self.shard_names.insert(shard, names);
         self.shard_etags.insert(shard, etag);
     }
 
     /// Returns the name as shared by this view's maps.
-    fn insert_entry(&mut self, name: String, entry: IndexEntry) -> Arc<str> {
-        let shared: Arc<str> = Arc::from(name.as_str());
+    fn insert_entry(&mut self, name: &str, entry: IndexEntry) -> Arc<str> {
+        let shared: Arc<str> = Arc::from(name);
         if entry.image {
             self.images.insert(Arc::clone(&shared));
         }
@@ -357,7 +357,7 @@ impl StatsCache {
         self.generation += 1;
         for (name, entry) in truth {
             let shard = shard_of(&name);
-            let name = self.insert_entry(name, entry);
+            let name = self.insert_entry(&name, entry);
             self.shard_names.entry(shard).or_default().push(name);
         }
     }
