@@ -489,6 +489,10 @@ async fn compute_clients_each_get_their_own_answers(b: Backend) {
     for t in tasks {
         reply_queues.push(t.await.unwrap());
     }
+    // A log is written beside its reply, not before it: a client can hold every reply while
+    // the last logs are still being written. Shutting down waits for the batches in hand.
+    let status = worker.status.clone();
+    worker.shutdown().await;
     // One log object per request: 3 clients × (4 + 1).
     let logs = ctx.backend.store.list_all(keys::LOGS).await.unwrap();
     assert_eq!(
@@ -500,7 +504,7 @@ async fn compute_clients_each_get_their_own_answers(b: Backend) {
     // Delivery is at least once: a request whose delete (or log write) failed under load is
     // answered again when it comes back, and counted again; the log objects above are the
     // exactly-once proof. So the counts are at least, never below, one per request.
-    let status = worker.status.borrow().clone();
+    let status = status.borrow().clone();
     assert!(
         status.requests_answered >= 15 && status.requests_refused >= 3,
         "{} answered, {} refused",
@@ -508,7 +512,6 @@ async fn compute_clients_each_get_their_own_answers(b: Backend) {
         status.requests_refused
     );
     assert!(status.requests_answered - status.requests_refused >= 12);
-    worker.shutdown().await;
     // Reply queues of clients that closed are gone.
     for name in reply_queues {
         assert!(name.starts_with("hotdog-reply-"), "{name}");

@@ -275,7 +275,13 @@ async fn crash_safety(i: Install, requests: usize, rounds: usize) {
         "every request answered, each with its own right answer"
     );
     let (total, found, lost, duplicated) = settle(&ctx, &submitted, Duration::from_secs(120)).await;
-    let logs = count_logs(&ctx).await;
+    // Logs are written beside the replies: the last may land just after its reply.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut logs = count_logs(&ctx).await;
+    while logs < requests && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        logs = count_logs(&ctx).await;
+    }
     eprintln!(
         "GUARANTEE 2 {:?}: killed the worker after {logged_before}/{requests} logs; answered {}/{requests}; logs {logs}; answers submitted {total} found {found} lost {lost} duplicated {duplicated}",
         ctx.backend.kind,
