@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::backend::{BackendError, OutgoingMessage};
 use crate::domain::messages::{ImageAnswer, LabelSubmission};
@@ -437,11 +437,15 @@ pub enum SenderEvent {
         kept: usize,
         retry_in: Duration,
     },
+    /// A flush asked for with [`OutboxSender::flush`] is done: how many answers are still
+    /// kept, or why the outbox cannot be read. It comes after the `Sent` or `Failed` of the
+    /// same attempt, on the same channel, so whoever reads it has seen what was sent.
+    Flushed(Result<usize, String>),
 }
 
 enum SenderCommand {
-    /// Send now and say how many are still kept (or why the outbox cannot be read).
-    Flush(oneshot::Sender<Result<usize, String>>),
+    /// Send now, then report [`SenderEvent::Flushed`].
+    Flush,
 }
 
 /// The sender running in the background of a session: woken when answers are recorded,
@@ -474,7 +478,7 @@ impl OutboxSender {
             let mut retry = FIRST_RETRY;
             let mut wait: Option<Duration> = Some(Duration::ZERO);
             loop {
-                let mut reply = None;
+                let mut flushing = false;
                 let timer = async {
                     match wait {
                         Some(d) => tokio::time::sleep(d).await,
@@ -488,7 +492,7 @@ impl OutboxSender {
                         tokio::time::sleep(LINGER).await;
                     }
                     cmd = rx.recv() => match cmd {
-                        Some(SenderCommand::Flush(r)) => reply = Some(r),
+                        Some(SenderCommand::Flush) => flushing = true,
                         None => return,
                     },
                 }
@@ -535,9 +539,8 @@ impl OutboxSender {
                         }
                     }
                 }
-                if let Some(r) = reply {
-                    // The asker may have given up waiting; then nobody needs the answer.
-                    let _ = r.send(left.map_err(|e| e.to_string()));
+                if flushing && events.send(SenderEvent::Flushed(left)).is_err() {
+                    return;
                 }
             }
         });
@@ -554,14 +557,11 @@ impl OutboxSender {
         self.wake.notify_one();
     }
 
-    /// Sends now; returns how many answers are still kept after the attempt.
-    pub async fn flush(&self) -> Result<usize, String> {
-        let (tx, rx) = oneshot::channel();
+    /// Sends now; [`SenderEvent::Flushed`] reports the outcome.
+    pub fn flush(&self) -> Result<(), String> {
         self.commands
-            .send(SenderCommand::Flush(tx))
-            .map_err(|_| "the outbox sender has stopped".to_string())?;
-        rx.await
-            .map_err(|_| "the outbox sender has stopped".to_string())?
+            .send(SenderCommand::Flush)
+            .map_err(|_| "the outbox sender has stopped".to_string())
     }
 
     pub fn stop(&self) {

@@ -17,13 +17,14 @@ use hotdog_tui::domain::sampling::RoundChoice;
 use hotdog_tui::service::context::AppContext;
 use hotdog_tui::service::label_index::IndexWriter;
 use hotdog_tui::service::original_import::{ImportLayout, OriginalSource, import};
-use hotdog_tui::service::outbox::Outbox;
+use hotdog_tui::service::outbox::{Outbox, OutboxSender, SenderEvent};
 use hotdog_tui::service::rounds::RoundPicker;
 use hotdog_tui::service::statistics::StatsCache;
 use hotdog_tui::worker::append_with_retry;
 
 on_both_backends!(
     the_outbox_keeps_answers_until_the_queue_accepts_them,
+    a_flush_is_reported_after_what_it_sent,
     claims_keep_labellers_off_the_last_votes,
     statistics_count_each_labeller_once,
     importing_the_original_twice_writes_nothing_twice,
@@ -109,6 +110,55 @@ async fn the_outbox_keeps_answers_until_the_queue_accepts_them(b: Backend) {
     });
     // Nothing pending: sending again sends nothing.
     assert!(outbox.send_pending(&ctx).await.unwrap().sent.is_empty());
+}
+
+/// Quitting waits for a flush and then for the answers it sent to be written: the TUI must
+/// hear what was sent before it hears that the flush is done, so both come on one channel.
+async fn a_flush_is_reported_after_what_it_sent(b: Backend) {
+    let state = tempfile::tempdir().unwrap();
+    let ctx = context(b, "ann", &state).await;
+    let outbox = Outbox::for_context(&ctx).unwrap();
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let sender = OutboxSender::spawn(ctx.clone(), outbox.clone(), events_tx);
+    let next = |events: &mut tokio::sync::mpsc::UnboundedReceiver<SenderEvent>| {
+        let got = events.try_recv();
+        format!("{got:?}")
+    };
+    let wait_next = async |events: &mut tokio::sync::mpsc::UnboundedReceiver<SenderEvent>| {
+        tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("an event within 30 s")
+            .expect("the sender is running")
+    };
+    // Nothing kept: the flush says so, and nothing was sent before it.
+    sender.flush().unwrap();
+    let first = wait_next(&mut events).await;
+    assert!(matches!(first, SenderEvent::Flushed(Ok(0))), "{first:?}");
+    outbox
+        .record(&[
+            given("1.jpg", "ann", AnswerKind::Vote(Vote::HotDog), "a1"),
+            given("2.jpg", "ann", AnswerKind::Vote(Vote::NotHotDog), "a2"),
+        ])
+        .unwrap();
+    sender.flush().unwrap();
+    let sent = wait_next(&mut events).await;
+    match &sent {
+        SenderEvent::Sent { answers, kept: 0 } => {
+            let ids: HashSet<&str> = answers
+                .iter()
+                .map(|a| a.answer.answer_id.as_str())
+                .collect();
+            assert_eq!(ids, HashSet::from(["a1", "a2"]));
+        }
+        other => panic!("expected what was sent first, got {other:?}"),
+    }
+    let flushed = wait_next(&mut events).await;
+    assert!(
+        matches!(flushed, SenderEvent::Flushed(Ok(0))),
+        "{flushed:?}"
+    );
+    assert_eq!(next(&mut events), "Err(Empty)");
+    sender.stop();
 }
 
 async fn claims_keep_labellers_off_the_last_votes(b: Backend) {

@@ -147,12 +147,11 @@ impl EffectRunner {
             Effect::SendUnkept(answers) => {
                 self.jobs.spawn(tasks::send_unkept(ctx, tx, answers));
             }
-            Effect::FlushOutbox => match self.sender.clone() {
-                Some(sender) => {
-                    self.jobs.spawn(async move {
-                        let result = sender.flush().await;
-                        send(&tx, Action::OutboxFlushed(result));
-                    });
+            // The outcome comes back through the sender's events, after what it sent.
+            Effect::FlushOutbox => match self.sender.as_ref().map(|s| s.flush()) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    send(&tx, Action::OutboxFlushed(Err(e)));
                 }
                 None => {
                     send(&tx, Action::OutboxFlushed(Ok(0)));

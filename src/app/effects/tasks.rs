@@ -414,6 +414,7 @@ pub async fn outbox_events_loop(
                 kept: Some(kept),
             },
             SenderEvent::Failed { error, kept, .. } => Action::SendFailed { error, kept },
+            SenderEvent::Flushed(result) => Action::OutboxFlushed(result),
         };
         if !send(&tx, action) {
             return;
