@@ -265,7 +265,9 @@ async fn run_ours(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures> {
                 .get_or_insert(format!("submitting: {f}"));
         }
     }
-    // Written = added or found already there; wait until all are, or progress stalls.
+    // Wait until the worker added every answer, or progress stalls. Answers found already
+    // there are not counted: SQS may hand one message to two pollers at once, and the second
+    // finds the first's answers, while other answers still wait in the queue.
     let mut status = handle.status.clone();
     let stall = Duration::from_secs(args.timeout);
     let want = expected.len() as u64;
@@ -273,7 +275,7 @@ async fn run_ours(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures> {
     loop {
         let done = {
             let st = status.borrow_and_update();
-            st.answers_written + st.answers_duplicate
+            st.answers_written
         };
         bar.set_position(done);
         if done >= want {

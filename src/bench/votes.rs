@@ -181,7 +181,9 @@ pub(super) async fn run(
         }
         sessions.push(session);
     }
-    // Wait until the worker wrote every answer given (or stalls for the timeout).
+    // Wait until the worker added every answer given, or progress stalls. Answers found
+    // already there are not counted: SQS may hand one message to two pollers at once, and
+    // the second finds the first's answers, while other answers still wait in the queue.
     let given: HashMap<&str, &ImageAnswer> = sessions
         .iter()
         .flat_map(|s| s.given.iter())
@@ -193,7 +195,7 @@ pub(super) async fn run(
     loop {
         let done = {
             let st = status.borrow_and_update();
-            st.answers_written + st.answers_duplicate
+            st.answers_written
         };
         if done >= want {
             break;
