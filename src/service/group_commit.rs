@@ -111,15 +111,25 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
+    /// Items waiting for `key`'s next write.
+    fn waiting<I, R>(group: &GroupCommit<I, R>, key: &str) -> usize {
+        let queues = group.queues.lock().unwrap();
+        queues.get(key).map_or(0, Vec::len)
+    }
+
     #[tokio::test]
     async fn waiting_items_go_into_one_write() {
         let writes = Arc::new(AtomicUsize::new(0));
         let counter = writes.clone();
+        // Each write waits for the test to let it go, so no clock decides what it carries.
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let held = gate.clone();
         let group: Arc<GroupCommit<u32, u32>> =
             Arc::new(GroupCommit::new(Arc::new(move |_key, items: Vec<u32>| {
                 counter.fetch_add(1, Ordering::SeqCst);
+                let held = held.clone();
                 Box::pin(async move {
-                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    held.acquire().await.unwrap().forget();
                     let n = items.len() as u32;
                     items.into_iter().map(|i| i * 100 + n).collect()
                 })
@@ -129,9 +139,28 @@ mod tests {
             let g = group.clone();
             tasks.spawn(async move { (i, g.submit("k", i).await) });
             if i == 0 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                // Item 0's write is in flight before the others come.
+                for _ in 0..10_000 {
+                    if writes.load(Ordering::SeqCst) > 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                assert_eq!(writes.load(Ordering::SeqCst), 1, "item 0's write started");
             }
         }
+        for _ in 0..10_000 {
+            if waiting(&group, "k") >= 9 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(
+            waiting(&group, "k"),
+            9,
+            "the nine wait for the write in flight"
+        );
+        gate.add_permits(3);
         let mut got = Vec::new();
         while let Some(r) = tasks.join_next().await {
             got.push(r.unwrap());
