@@ -124,19 +124,21 @@ async fn permanent_failures_reach_the_dead_letter_queue(b: Backend) {
         1,
     )
     .await;
-    let mut said = Vec::new();
-    loop {
-        match events.try_recv() {
-            Ok(e) => said.push(e.text),
-            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
-            Err(_) => break,
+    // The worker counts and reports a dead letter after moving it: wait for both.
+    let mut said: Vec<String> = Vec::new();
+    let told = |said: &[String]| {
+        said.iter()
+            .any(|t| t.contains("access denied") && t.contains("-labels-dlq"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (!told(&said) || worker.status.borrow().dead_lettered < 2) && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(200), events.recv()).await {
+            Ok(Ok(e)) => said.push(e.text),
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) | Err(_) => {}
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
         }
     }
-    assert!(
-        said.iter()
-            .any(|t| t.contains("access denied") && t.contains("-labels-dlq")),
-        "{said:#?}"
-    );
+    assert!(told(&said), "{said:#?}");
     assert_eq!(worker.status.borrow().dead_lettered, 2);
     // The single poller is free again: once writes are allowed, the next answer lands.
     deny.store(false, Ordering::SeqCst);

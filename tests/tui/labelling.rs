@@ -135,7 +135,9 @@ fn tui_nothing_left_for_her_says_so_with_figures() {
         assert_eq!(s["totals"]["votes"], 16, "{s}");
     }
     let t = Tmux::start(&session_command(&i, "--votes-per-image 1"), 120, 40);
-    let screen = t.wait_for_settled("answered 0/4", Duration::from_secs(20));
+    t.wait_for_settled("answered 0/4", Duration::from_secs(20));
+    // The dataset line follows once the whole index is read, which may come after the round.
+    let screen = t.wait_for_settled("dataset 16/20 done", Duration::from_secs(20));
     assert!(
         screen.contains("dataset 16/20 done (1 votes each)"),
         "{screen}"

@@ -762,10 +762,17 @@ fn label_in(kind: Terminal, name: &'static str, expect: Expect) {
     s.keys(&["1", "0"]);
     s.keys(&["q"]);
     assert_eq!(s.exit_code(), "0", "{name}: exit code; log:\n{}", s.log());
-    // After quitting, the shell's screen: none of the pictures is left on it.
-    std::thread::sleep(Duration::from_millis(500));
-    let after = s.screenshot("after-quit");
-    let left = picture_pixels(&after, app.0);
+    // After quitting, the shell's screen: none of the pictures is left on it (once the
+    // emulator has redrawn).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let left = loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let after = s.screenshot("after-quit");
+        let left = picture_pixels(&after, app.0);
+        if left < 0.002 || Instant::now() >= deadline {
+            break left;
+        }
+    };
     assert!(
         left < 0.002,
         "{name}: {:.1}% of the window still shows the pictures after quitting",

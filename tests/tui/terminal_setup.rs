@@ -235,9 +235,13 @@ def pump(seconds):
             except OSError:
                 return False
     return True
+def shown(what):
+    return what in re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", out)
 pump(0.3)          # the app has asked; never answer
 os.write(fd, b"\x1bOR")   # F3, typed while it waits
-pump(6)
+end = time.time() + 30     # the wait, seeding a fresh store, the first statistics
+while not shown(b"no votes yet") and time.time() < end and pump(0.2):
+    pass
 os.write(fd, b"q")
 pump(8)
 os.waitpid(pid, 0)
