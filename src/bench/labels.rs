@@ -76,6 +76,11 @@ struct Figures {
     worker_errors: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     first_error: Option<String>,
+    /// Requests to the queues and the store from the first submit to the last write, by
+    /// kind (`total` first).
+    requests: serde_json::Value,
+    #[serde(skip)]
+    requests_total: u64,
 }
 
 /// One submitted answer, as it must be found in `labels/<image>.txt`.
@@ -168,11 +173,12 @@ pub(super) async fn run(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Outcom
 
 fn lines(f: &Figures) -> String {
     let mut t = format!(
-        "  throughput   {:.0} answers/s written ({} in {} s, {} write conflicts retried)\n  checks       {} lost, {} duplicated, {} unexpected, {} errors\n",
+        "  throughput   {:.0} answers/s written ({} in {} s, {} write conflicts retried)\n  requests     {}\n  checks       {} lost, {} duplicated, {} unexpected, {} errors\n",
         f.answers_per_s,
         f.answers,
         short(f.elapsed_s),
         f.conflicts,
+        f.requests_total,
         f.lost,
         f.duplicated,
         f.unexpected,
@@ -210,8 +216,13 @@ pub(super) async fn seed_images(ctx: &AppContext, images: u32) -> anyhow::Result
 }
 
 async fn run_ours(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures> {
+    let (backend, counter) = s.ctx.backend.counted();
+    let counted = AppContext {
+        backend,
+        ..s.ctx.clone()
+    };
     let handle = worker::spawn(
-        s.ctx.clone(),
+        counted.clone(),
         WorkerConfig {
             pollers: usize::from(args.pollers),
             prune_idle: None,
@@ -224,9 +235,10 @@ async fn run_ours(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures> {
         "labels",
     );
     let started = Instant::now();
+    let before = counter.snapshot();
     let mut tasks = tokio::task::JoinSet::new();
     for l in 0..args.labellers {
-        let mut ctx = s.ctx.clone();
+        let mut ctx = counted.clone();
         ctx.user = labeller(l);
         let rounds = plan(l, args.rounds, args.images);
         tasks.spawn(async move {
@@ -290,8 +302,11 @@ async fn run_ours(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures> {
         let _ = tokio::time::timeout(Duration::from_millis(200), status.changed()).await;
     }
     let elapsed = started.elapsed();
+    let requests = counter.snapshot().since(&before);
     bar.finish_and_clear();
     let worker_status = handle.status.borrow().clone();
+    figures.requests = requests.to_json();
+    figures.requests_total = requests.total();
     handle.shutdown().await;
     figures.answers = want;
     figures.elapsed_s = elapsed.as_secs_f64();
@@ -346,14 +361,14 @@ async fn verify(
 /// The baseline: each labeller writes its answers straight into the label files, one
 /// conditional read-modify-write per answer, in a `baseline/` prefix of the scratch space.
 async fn run_baseline(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures> {
-    let store: Arc<dyn ObjectStore> = Arc::new(PrefixedStore::new(
-        s.ctx.backend.store.clone(),
-        "baseline/".into(),
-    ));
+    let (backend, counter) = s.ctx.backend.counted();
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(PrefixedStore::new(backend.store, "baseline/".into()));
     let per_round = ROUND_SIZE.min(args.images as usize) as u64;
     let total = u64::from(args.labellers) * u64::from(args.rounds) * per_round;
     let bar = progress(total, "baseline");
     let started = Instant::now();
+    let before = counter.snapshot();
     let mut tasks = tokio::task::JoinSet::new();
     for l in 0..args.labellers {
         let (store, bar) = (store.clone(), bar.clone());
@@ -404,6 +419,9 @@ async fn run_baseline(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures>
         }
     }
     let elapsed = started.elapsed();
+    let requests = counter.snapshot().since(&before);
+    figures.requests = requests.to_json();
+    figures.requests_total = requests.total();
     bar.finish_and_clear();
     figures.answers = expected.len() as u64;
     figures.elapsed_s = elapsed.as_secs_f64();
