@@ -17,7 +17,7 @@ pub fn moto_endpoint() -> String {
         Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
         _ => panic!(
             "moto is not running: run scripts/test, which starts it \
-             (or start moto_server yourself and set HOTDOG_TEST_MOTO_ENDPOINT=http://127.0.0.1:PORT)"
+             (or start `python scripts/moto_server.py -p PORT` with moto installed, and set HOTDOG_TEST_MOTO_ENDPOINT=http://127.0.0.1:PORT)"
         ),
     }
 }
