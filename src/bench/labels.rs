@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{Outcome, PrefixedStore, Scratch, per_second, progress, ratio, short};
+use crate::backend::counted::RequestCounts;
 use crate::backend::{ObjectStore, PutCondition};
 use crate::domain::keys;
 use crate::domain::label_file::{Answer, LabelFile, LabelLine, Vote};
@@ -78,9 +79,12 @@ struct Figures {
     first_error: Option<String>,
     /// Requests to the queues and the store from the first submit to the last write, by
     /// kind (`total` first).
-    requests: serde_json::Value,
-    #[serde(skip)]
-    requests_total: u64,
+    #[serde(serialize_with = "requests_json")]
+    requests: RequestCounts,
+}
+
+fn requests_json<S: serde::Serializer>(r: &RequestCounts, s: S) -> Result<S::Ok, S::Error> {
+    r.to_json().serialize(s)
 }
 
 /// One submitted answer, as it must be found in `labels/<image>.txt`.
@@ -178,7 +182,7 @@ fn lines(f: &Figures) -> String {
         f.answers,
         short(f.elapsed_s),
         f.conflicts,
-        f.requests_total,
+        f.requests.total(),
         f.lost,
         f.duplicated,
         f.unexpected,
@@ -302,11 +306,9 @@ async fn run_ours(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures> {
         let _ = tokio::time::timeout(Duration::from_millis(200), status.changed()).await;
     }
     let elapsed = started.elapsed();
-    let requests = counter.snapshot().since(&before);
+    figures.requests = counter.snapshot().since(&before);
     bar.finish_and_clear();
     let worker_status = handle.status.borrow().clone();
-    figures.requests = requests.to_json();
-    figures.requests_total = requests.total();
     handle.shutdown().await;
     figures.answers = want;
     figures.elapsed_s = elapsed.as_secs_f64();
@@ -419,9 +421,7 @@ async fn run_baseline(s: &Scratch, args: &LabelsArgs) -> anyhow::Result<Figures>
         }
     }
     let elapsed = started.elapsed();
-    let requests = counter.snapshot().since(&before);
-    figures.requests = requests.to_json();
-    figures.requests_total = requests.total();
+    figures.requests = counter.snapshot().since(&before);
     bar.finish_and_clear();
     figures.answers = expected.len() as u64;
     figures.elapsed_s = elapsed.as_secs_f64();

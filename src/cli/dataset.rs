@@ -12,7 +12,7 @@ use anyhow::{Context as _, bail};
 use super::{explain, open, open_only};
 use crate::config::Settings;
 use crate::domain::export::{ExportFilter, ExportFormat};
-use crate::domain::label_file::{AnswerKind, ImageSummary};
+use crate::domain::label_file::AnswerKind;
 use crate::domain::names::display_safe;
 use crate::domain::quality::QualityReport;
 use crate::domain::stats::{ImageStats, totals};
@@ -317,11 +317,7 @@ pub async fn export(
 ) -> anyhow::Result<ExitCode> {
     let ctx = open(settings).await?;
     let (cache, _, images, _) = assessed(&ctx).await?;
-    let answers: Vec<(&str, &ImageSummary)> = cache
-        .summaries()
-        .iter()
-        .map(|(image, s)| (&**image, s))
-        .collect();
+    let answers = crate::service::statistics::named(cache.summaries());
     if output.as_deref() == Some(std::path::Path::new("-")) {
         let (text, _) =
             crate::service::export_file::render(&ctx, &images, &answers, format, filter);

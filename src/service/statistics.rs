@@ -557,10 +557,11 @@ impl GoldCache {
 
 /// The quality figures (`domain::quality`) over every label file in the cache.
 pub fn quality(cache: &StatsCache, gold: &GoldSet) -> QualityReport {
-    let images: Vec<(&str, &ImageSummary)> = cache
-        .summaries()
-        .iter()
-        .map(|(image, s)| (&**image, s))
-        .collect();
-    crate::domain::quality::assess(&images, gold)
+    crate::domain::quality::assess(&named(cache.summaries()), gold)
+}
+
+/// The summaries as (image name, summary) pairs, the shape the domain's quality and export
+/// functions read.
+pub fn named(summaries: &HashMap<Arc<str>, ImageSummary>) -> Vec<(&str, &ImageSummary)> {
+    summaries.iter().map(|(image, s)| (&**image, s)).collect()
 }

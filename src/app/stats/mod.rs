@@ -161,13 +161,9 @@ impl StatsState {
 /// Copies each image's consensus, confidence and adjudication from the rows being replaced
 /// onto the new ones (matched by name).
 fn carry_quality(old: &[ImageStats], new: &mut [ImageStats]) {
-    let by_name: std::collections::HashMap<&str, &ImageStats> =
-        old.iter().map(|s| (s.image.as_str(), s)).collect();
-    for s in new {
-        if let Some(o) = by_name.get(s.image.as_str()) {
-            s.consensus = o.consensus;
-            s.confidence = o.confidence;
-            s.adjudicated = o.adjudicated;
-        }
-    }
+    crate::domain::quality::copy_by_name(
+        old.iter()
+            .map(|s| (s.image.as_str(), (s.consensus, s.confidence, s.adjudicated))),
+        new,
+    );
 }

@@ -37,7 +37,7 @@ pub(crate) fn compute_quality(
             gold_problem,
         } = input;
         let result = tokio::task::spawn_blocking(move || {
-            let refs: Vec<(&str, &ImageSummary)> = images.iter().map(|(n, s)| (&**n, s)).collect();
+            let refs = crate::service::statistics::named(&images);
             let report = crate::domain::quality::assess(&refs, &gold);
             drop(refs);
             drop(images);

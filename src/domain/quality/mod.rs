@@ -65,14 +65,30 @@ impl QualityReport {
     /// Copies each image's consensus, confidence and adjudication onto its statistics
     /// (matched by name; both lists are looked up, not assumed aligned).
     pub fn apply_to(&self, stats: &mut [ImageStats]) {
-        let by_name: HashMap<&str, &ImageQuality> =
-            self.images.iter().map(|q| (q.image.as_str(), q)).collect();
-        for s in stats {
-            if let Some(q) = by_name.get(s.image.as_str()) {
-                s.consensus = q.consensus;
-                s.confidence = q.confidence;
-                s.adjudicated = q.adjudicated;
-            }
+        copy_by_name(
+            self.images
+                .iter()
+                .map(|q| (q.image.as_str(), (q.consensus, q.confidence, q.adjudicated))),
+            stats,
+        );
+    }
+}
+
+/// An image's consensus, confidence and whether a reviewer decided it.
+pub type ImageFigures = (Majority, Option<f64>, bool);
+
+/// Copies each image's quality figures from `from` onto `stats`, matched by name (neither
+/// list is assumed aligned with the other). Images `from` does not name keep theirs.
+pub fn copy_by_name<'a>(
+    from: impl IntoIterator<Item = (&'a str, ImageFigures)>,
+    stats: &mut [ImageStats],
+) {
+    let by_name: HashMap<&str, ImageFigures> = from.into_iter().collect();
+    for s in stats {
+        if let Some(&(consensus, confidence, adjudicated)) = by_name.get(s.image.as_str()) {
+            s.consensus = consensus;
+            s.confidence = confidence;
+            s.adjudicated = adjudicated;
         }
     }
 }
